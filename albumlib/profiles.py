@@ -1,0 +1,56 @@
+"""Run profiles: smoke (CI, seconds), cpu (a laptop, minutes), full (a Colab GPU, the real runs).
+
+The profile is read in one place, here, from the ALBUM_PROFILE environment variable. Without it
+the profile is `full` when a GPU is visible and `cpu` otherwise. Every notebook's setup cell prints
+the active profile (taught in notebook 01's setup section).
+"""
+
+import dataclasses
+import os
+from pathlib import Path
+
+PROFILE_NAMES = ("smoke", "cpu", "full")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Sizes and step counts of one profile; notebooks and commands read them from here."""
+
+    name: str
+    image_size: int          # long side of images repainted by Gatys' method, in pixels
+    gatys_steps: int         # optimisation steps per photo
+    gatys_optimizer: str     # "adam" or "lbfgs"
+    album_limit: int         # photos of the sample album used by the demo (0: all)
+    feature_map_size: int    # image size used for feature-map and Gram figures
+    slider_steps: int        # steps per setting of notebook 01's style-weight slider
+
+
+PROFILES = {
+    "smoke": Profile("smoke", image_size=64, gatys_steps=4, gatys_optimizer="adam",
+                     album_limit=2, feature_map_size=64, slider_steps=2),
+    "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
+                   album_limit=0, feature_map_size=224, slider_steps=60),
+    "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
+                    album_limit=0, feature_map_size=512, slider_steps=200),
+}
+
+
+def gpu_present():
+    """Return True when an NVIDIA GPU is visible, without importing TensorFlow."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return gpus.is_dir() and any(gpus.iterdir())
+
+
+def profile_name():
+    """Return the active profile's name (ALBUM_PROFILE, else full with a GPU, else cpu)."""
+    name = os.environ.get("ALBUM_PROFILE", "").strip().lower()
+    if not name:
+        return "full" if gpu_present() else "cpu"
+    if name not in PROFILES:
+        raise ValueError(f"ALBUM_PROFILE={name!r} is not one of {', '.join(PROFILE_NAMES)}")
+    return name
+
+
+def get_profile(name=None):
+    """Return the Profile for `name` (default: the active one); printed by each setup cell."""
+    return PROFILES[name or profile_name()]
