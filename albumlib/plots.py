@@ -1,0 +1,83 @@
+"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01)."""
+
+import numpy as np
+
+
+def _plt():
+    """Import pyplot lazily, so that importing albumlib stays cheap."""
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def show_images(images, titles=None, size=3.5, cols=None):
+    """Show RGB images side by side with optional titles; returns the figure; notebook 01."""
+    plt = _plt()
+    images = list(images)
+    cols = cols or len(images)
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, image in enumerate(images):
+        ax = axes.ravel()[i]
+        ax.imshow(np.clip(np.asarray(image), 0, 1))
+        if titles is not None:
+            ax.set_title(titles[i])
+    fig.tight_layout()
+    return fig
+
+
+def plot_losses(history, keys=("total", "content", "style", "tv"), weights=None, ax=None, title=None):
+    """Plot loss curves (log scale) from a history dict; weights scale each term; notebook 01."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for key in keys:
+        if key in history and len(history[key]):
+            values = np.asarray(history[key], dtype=np.float64)
+            if weights and key in weights:
+                values = values * weights[key]
+                key = f"{key} x weight"
+            ax.plot(np.arange(1, len(values) + 1), values, label=key)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def show_feature_maps(features, channels=8, title=None, size=1.6):
+    """Show the first `channels` maps of one layer's (H, W, C) features as images; notebook 01."""
+    plt = _plt()
+    feats = np.asarray(features)
+    feats = feats[0] if feats.ndim == 4 else feats
+    channels = min(channels, feats.shape[-1])
+    fig, axes = plt.subplots(1, channels, figsize=(size * channels, size * 1.15), squeeze=False)
+    for c, ax in enumerate(axes[0]):
+        ax.imshow(feats[..., c], cmap="viridis")
+        ax.set_title(f"ch {c}", fontsize=8)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_gram(gram, title=None, ax=None, channels=64):
+    """Show (the top-left corner of) a Gram matrix as a heat map; notebook 01."""
+    plt = _plt()
+    g = np.asarray(gram)
+    g = g[0] if g.ndim == 3 else g
+    g = g[:channels, :channels]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    im = ax.imshow(g, cmap="magma")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_xlabel("channel")
+    ax.set_ylabel("channel")
+    if title:
+        ax.set_title(title)
+    return ax.figure
