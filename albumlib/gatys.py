@@ -19,7 +19,7 @@ from albumlib.profiles import get_profile
 
 CONTENT_LAYERS = ("block4_conv2",)
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-DEFAULT_WEIGHTS = {"content": 1.0, "style": 3e-4, "tv": 1e7}
+DEFAULT_WEIGHTS = {"content": 1.0, "style": 3e-4, "tv": 3e6}
 
 
 @dataclasses.dataclass

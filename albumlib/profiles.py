@@ -21,17 +21,18 @@ class Profile:
     gatys_steps: int         # optimisation steps per photo
     gatys_optimizer: str     # "adam" or "lbfgs"
     album_limit: int         # photos of the sample album used by the demo (0: all)
+    demo_steps: int          # Gatys steps per photo in `python -m albumlib demo`
     feature_map_size: int    # image size used for feature-map and Gram figures
     slider_steps: int        # steps per setting of notebook 01's style-weight slider
 
 
 PROFILES = {
     "smoke": Profile("smoke", image_size=64, gatys_steps=4, gatys_optimizer="adam",
-                     album_limit=2, feature_map_size=64, slider_steps=2),
+                     album_limit=2, demo_steps=2, feature_map_size=64, slider_steps=2),
     "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
-                   album_limit=0, feature_map_size=224, slider_steps=60),
+                   album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60),
     "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
-                    album_limit=0, feature_map_size=512, slider_steps=200),
+                    album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200),
 }
 
 

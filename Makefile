@@ -1,0 +1,47 @@
+# Quick start: `make demo` and `make test` (each makes .venv if needed, installs, then runs).
+# PYTHON picks the interpreter (3.10+). Where locks/pyX.Y.txt exists for it, the exact versions there
+# are installed (CI is repeatable); elsewhere requirements.txt's lower bounds are used.
+# `make LOCK= test` ignores the lock.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+LOCK ?= $(wildcard locks/py$(PYVER).txt)
+REQS := $(if $(LOCK),$(LOCK),requirements.txt)
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-unit test-notebooks bench lock clean-venv strip-notebooks
+
+$(STAMP): $(REQS) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=python3.X")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r $(REQS)
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m albumlib demo
+
+# The whole suite: unit tests and every notebook under nbval, on the smoke profile's tiny data.
+test: $(STAMP)
+	ALBUM_PROFILE=smoke MPLBACKEND=Agg $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	ALBUM_PROFILE=smoke $(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-notebooks: $(STAMP)
+	ALBUM_PROFILE=smoke MPLBACKEND=Agg $(PY) -m pytest notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_gatys.py
+
+strip-notebooks: $(STAMP)
+	$(PY) scripts/strip_notebooks.py notebooks/*.ipynb
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,5 @@
+"""`python -m albumlib ...`: see albumlib.cli."""
+
+from albumlib.cli import main
+
+raise SystemExit(main())
