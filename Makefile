@@ -29,13 +29,13 @@ demo: $(STAMP)
 
 # The whole suite: unit tests and every notebook under nbval, on the smoke profile's tiny data.
 test: $(STAMP)
-	ALBUM_PROFILE=smoke MPLBACKEND=Agg $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+	ALBUM_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	ALBUM_PROFILE=smoke $(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	ALBUM_PROFILE=smoke MPLBACKEND=Agg $(PY) -m pytest notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+	ALBUM_PROFILE=smoke $(PY) -m pytest notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_gatys.py
