@@ -1,0 +1,228 @@
+"""Training a fast style-transfer network, one per painting (taught in notebook 02).
+
+The TensorFlow-specific parts of training live here: the tf.distribute strategy (MirroredStrategy
+spreads a batch over several GPUs unchanged), the GradientTape step, mixed precision. The model and
+its loss are keras code in albumlib.fast_style; the input pipeline is tf.data in albumlib.image_data.
+
+Checkpoints are one .npz file (model weights, optimiser state, step, loss history), written to a
+temporary file and renamed, so a crash never leaves a half-written checkpoint; `train` resumes from
+it (step, optimiser state and data position) and says so.
+"""
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from albumlib.fileio import atomic_path, atomic_write_bytes
+
+CHECKPOINT = "checkpoint.npz"
+HISTORY = "history.json"
+HISTORY_KEYS = ("step", "total", "content", "style", "tv", "seconds")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of one training run; unset sizes come from the active profile (notebook 02)."""
+
+    style: str                        # bundled style name or image path
+    data_dir: str                     # folder of training photos (COCO train2014, or any photos)
+    out_dir: str                      # checkpoints, history, exported model
+    steps: int = 1000                 # optimisation steps (batches)
+    crop: int = 256
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    checkpoint_every: int = 200
+    seed: int = 0
+    upsample: str = "resize"
+    filters: tuple = (32, 64, 128)   # transform network widths (smaller for tests and smoke runs)
+    residual_blocks: int = 5
+    mixed_precision: bool = False
+    scale: tuple = (1.0, 1.0)         # random rescale range before cropping (augmentation)
+    style_size: int = 256             # long side of the style image for its Gram matrices
+    loss_weights: dict = None         # {"content": .., "style": .., "tv": ..}; None: defaults
+    weights: str = "auto"             # VGG19 weights
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` returns: the model, its loss history, and where things were written."""
+
+    model: object
+    history: dict
+    out_dir: Path
+    resumed_from: int
+
+
+def _checkpoint_arrays(model, optimizer, step, history):
+    """Everything needed to resume, as a dict of numpy arrays (no pickles)."""
+    arrays = {f"model_{i:04d}": np.asarray(v) for i, v in enumerate(model.get_weights())}
+    arrays.update({f"opt_{i:04d}": np.asarray(v.numpy() if hasattr(v, "numpy") else v)
+                   for i, v in enumerate(optimizer.variables)})
+    arrays["step"] = np.asarray(step, np.int64)
+    arrays["history"] = np.frombuffer(json.dumps(history).encode(), np.uint8)
+    return arrays
+
+
+def save_checkpoint(path, model, optimizer, step, history):
+    """Write a checkpoint whole or not at all (temporary file, then rename); notebook 02."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **_checkpoint_arrays(model, optimizer, step, history))
+    return path
+
+
+def load_checkpoint(path, model, optimizer):
+    """Restore model weights and optimiser state; returns (step, history); notebook 02."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            model_keys = sorted(k for k in data.files if k.startswith("model_"))
+            opt_keys = sorted(k for k in data.files if k.startswith("opt_"))
+            weights = [data[k] for k in model_keys]
+            opt_values = [data[k] for k in opt_keys]
+            step = int(data["step"])
+            history = json.loads(data["history"].tobytes().decode())
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable training checkpoint ({err})") from err
+    model.set_weights(weights)
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    if len(opt_values) != len(optimizer.variables):
+        raise ValueError(f"{path}: optimiser state has {len(opt_values)} arrays, "
+                         f"expected {len(optimizer.variables)} (different model or optimiser?)")
+    for var, value in zip(optimizer.variables, opt_values):
+        var.assign(value)
+    return step, history
+
+
+def _strategy(strategy):
+    """The given tf.distribute strategy, or the default (one device) one."""
+    import tensorflow as tf
+    return strategy or tf.distribute.get_strategy()
+
+
+def _build(config, strategy):
+    """Model, optimiser and perceptual loss, created inside the strategy's scope."""
+    import keras
+    from albumlib import fast_style, styles
+    style_image = styles.load_style(config.style, max_side=config.style_size) \
+        if not isinstance(config.style, np.ndarray) else config.style
+    previous = keras.config.dtype_policy()
+    keras.utils.set_random_seed(config.seed)   # the same seed gives the same initial network
+    with strategy.scope():
+        if config.mixed_precision:
+            keras.config.set_dtype_policy("mixed_float16")
+        try:
+            model = fast_style.build_transform_net(upsample=config.upsample, filters=config.filters,
+                                                   residual_blocks=config.residual_blocks)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+        if config.mixed_precision:
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        optimizer.build(model.trainable_variables)
+        weights = {f"{term}_weight": value for term, value in (config.loss_weights or {}).items()}
+        loss_fn = fast_style.PerceptualLoss(style_image, weights=config.weights, **weights)
+    return model, optimizer, loss_fn
+
+
+def _train_step(model, optimizer, loss_fn, strategy, mixed):
+    """A compiled distributed step: batch -> mean loss terms over the replicas."""
+    import tensorflow as tf
+
+    def replica_step(batch):
+        with tf.GradientTape() as tape:
+            stylized = tf.cast(model(batch, training=True), tf.float32)
+            terms = loss_fn(batch, stylized)
+            loss = terms["total"] / strategy.num_replicas_in_sync
+            scaled = optimizer.scale_loss(loss) if mixed else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return terms
+
+    @tf.function
+    def step(batch):
+        per_replica = strategy.run(replica_step, args=(batch,))
+        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                for k, v in per_replica.items()}
+
+    return step
+
+
+def train(config, strategy=None, progress=True, on_checkpoint=None):
+    """Train (or resume training) a transform network for one style; notebook 02.
+
+    Resumes from out_dir/checkpoint.npz when present: step count, optimiser state and the data
+    position (the pipeline skips the batches already seen). Writes the checkpoint every
+    `checkpoint_every` steps and at the end, with history.json and loss_curve.png beside it.
+    `on_checkpoint(step, history)` is called after each checkpoint (live plots).
+    """
+    from tqdm.auto import tqdm
+    from albumlib import image_data
+
+    strategy = _strategy(strategy)
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model, optimizer, loss_fn = _build(config, strategy)
+    history = {k: [] for k in HISTORY_KEYS}
+    start_step = 0
+    ckpt = out / CHECKPOINT
+    if ckpt.exists():
+        start_step, history = load_checkpoint(ckpt, model, optimizer)
+        print(f"resuming from {ckpt} at step {start_step} of {config.steps}")
+    if start_step >= config.steps:
+        return TrainResult(model, history, out, start_step)
+
+    dataset = image_data.training_dataset(config.data_dir, crop=config.crop,
+                                          batch_size=config.batch_size, seed=config.seed,
+                                          scale=config.scale, skip_batches=start_step)
+    batches = iter(strategy.experimental_distribute_dataset(dataset))
+    step_fn = _train_step(model, optimizer, loss_fn, strategy, config.mixed_precision)
+    bar = tqdm(total=config.steps, initial=start_step, desc="training", unit="step",
+               disable=not progress)
+    try:
+        for step in range(start_step + 1, config.steps + 1):
+            t0 = time.perf_counter()
+            terms = step_fn(next(batches))
+            values = {k: float(v) for k, v in terms.items()}
+            if not np.isfinite(values["total"]):
+                raise FloatingPointError(f"loss became {values['total']} at step {step}; the last "
+                                         f"good checkpoint is {ckpt}")
+            for key in HISTORY_KEYS[1:5]:
+                history[key].append(values[key])
+            history["step"].append(step)
+            history["seconds"].append(time.perf_counter() - t0)
+            bar.update(1)
+            bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                _write_checkpoint(out, model, optimizer, step, history)
+                if on_checkpoint is not None:
+                    on_checkpoint(step, history)
+    finally:
+        bar.close()
+    return TrainResult(model, history, out, start_step)
+
+
+def _write_checkpoint(out, model, optimizer, step, history):
+    """Checkpoint, history.json and loss_curve.png, each written whole or not at all."""
+    save_checkpoint(out / CHECKPOINT, model, optimizer, step, history)
+    atomic_write_bytes(out / HISTORY, json.dumps(history).encode())
+    save_loss_curve(history, out / "loss_curve.png")
+
+
+def save_loss_curve(history, path):
+    """Save the training loss curves as a PNG (written atomically); notebook 02."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from albumlib import plots
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    plots.plot_losses({k: v for k, v in history.items() if k != "step"}, ax=ax, title="training")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    return Path(path)

@@ -1,0 +1,95 @@
+"""Training the fast network: it learns, checkpoints atomically, resumes exactly, distributes."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from albumlib import fast_train, paths
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(out_dir, **kw):
+    base = dict(style="starry_night", data_dir=str(paths.data_path("album")), out_dir=str(out_dir),
+                steps=4, crop=32, batch_size=2, checkpoint_every=2, filters=(8, 16, 16),
+                residual_blocks=1, style_size=64, seed=1)
+    base.update(kw)
+    return fast_train.TrainConfig(**base)
+
+
+def test_training_lowers_the_loss_and_writes_checkpoint(tmp_path):
+    result = fast_train.train(tiny_config(tmp_path, steps=30, checkpoint_every=10,
+                                          learning_rate=1e-2), progress=False)
+    h = result.history
+    assert h["step"] == list(range(1, 31)) and result.resumed_from == 0
+    assert np.mean(h["total"][-5:]) < np.mean(h["total"][:5])
+    for name in ("checkpoint.npz", "history.json", "loss_curve.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert json.loads((tmp_path / "history.json").read_text())["step"][-1] == 30
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temporary files
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path, capsys):
+    straight = fast_train.train(tiny_config(tmp_path / "a"), progress=False)
+    fast_train.train(tiny_config(tmp_path / "b", steps=2), progress=False)
+    resumed = fast_train.train(tiny_config(tmp_path / "b"), progress=False)
+    assert resumed.resumed_from == 2 and "resuming" in capsys.readouterr().out
+    assert resumed.history["step"] == [1, 2, 3, 4]
+    np.testing.assert_allclose(resumed.history["total"], straight.history["total"], rtol=1e-4)
+    for a, b in zip(straight.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_resume_after_a_hard_kill(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        from test_fast_train import tiny_config
+        from albumlib import fast_train
+
+        def die(step, history):
+            if step == 2:
+                os._exit(17)          # killed right after the step-2 checkpoint
+
+        fast_train.train(tiny_config({str(tmp_path)!r}, steps=6), progress=False, on_checkpoint=die)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 17, done.stderr[-2000:]
+    resumed = fast_train.train(tiny_config(tmp_path, steps=6), progress=False)
+    assert resumed.resumed_from == 2 and resumed.history["step"] == list(range(1, 7))
+
+
+def test_corrupt_checkpoint_is_named(tmp_path):
+    (tmp_path / "checkpoint.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="checkpoint.npz"):
+        fast_train.train(tiny_config(tmp_path), progress=False)
+
+
+def test_mirrored_strategy_on_two_cpu_replicas_and_mixed_precision(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        assert strategy.num_replicas_in_sync == 2
+        from test_fast_train import tiny_config
+        from albumlib import fast_train
+        r = fast_train.train(tiny_config({str(tmp_path / 'm')!r}, steps=2), strategy=strategy, progress=False)
+        assert all(v == v for v in r.history["total"]), r.history
+        r = fast_train.train(tiny_config({str(tmp_path / 'p')!r}, steps=2, mixed_precision=True), progress=False)
+        assert all(v == v for v in r.history["total"]), r.history
+        print("OK", r.history["total"])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "ALBUM_PROFILE": "smoke"})
+    assert done.returncode == 0 and "OK" in done.stdout, done.stderr[-3000:]
