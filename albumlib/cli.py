@@ -1,6 +1,11 @@
-"""The command line: `python -m albumlib demo` and `python -m albumlib gatys` (README quick start)."""
+"""The command line: `python -m albumlib demo`, `gatys`, `styles`, `stylize`, `train-style`.
+
+`demo` and `gatys` repaint photos with Gatys' optimisation (README quick start); `train-style`
+trains a fast style network for one painting and `stylize` repaints whole albums with it.
+"""
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -42,7 +47,126 @@ def build_parser():
     _add_gatys_options(gatys)
 
     sub.add_parser("styles", help="list the bundled styles")
+    _add_stylize_parser(sub)
+    _add_train_style_parser(sub)
     return parser
+
+
+def _positive_int(text):
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _unit_float(text):
+    """argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
+    return value
+
+
+def _add_stylize_parser(sub):
+    """`stylize`: repaint photos and albums with a trained fast style network."""
+    p = sub.add_parser("stylize", help="repaint photos with a trained fast style network "
+                                       "(one network pass per photo)",
+                       description="Repaint photos and album folders with a fast style network "
+                                   "trained by `train-style`. Writes <photo>_<style>.jpg files; "
+                                   "never replaces existing files unless --overwrite.")
+    p.add_argument("photos", nargs="+", metavar="PHOTOS", help="photo files or album folders")
+    p.add_argument("-s", "--style", required=True, metavar="NAME|PATH",
+                   help="bundled network name (data/fast_styles) or a .npz/.keras network file")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output folder (created if missing)")
+    p.add_argument("--max-side", type=_positive_int, default=None, metavar="N",
+                   help="shrink photos so that their long side is at most N pixels first "
+                        "(bounds the memory big photos need; default: full size)")
+    p.add_argument("--batch-size", type=_positive_int, default=4, metavar="N",
+                   help="photos of the same size run together, up to N per network call "
+                        "(default: 4)")
+    p.add_argument("--strength", type=_unit_float, default=1.0, metavar="F",
+                   help="style strength: 1 fully repainted, 0 the original photo (default: 1)")
+    p.add_argument("--preserve-color", action="store_true",
+                   help="keep the photos' colours (luminance-only transfer)")
+    p.add_argument("--suffix", default=None,
+                   help="text after the photo's name in output names (default: _<style>)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_train_style_parser(sub):
+    """`train-style`: train (or resume training) a fast style network for one painting."""
+    from albumlib.fast_train import TrainConfig
+    d = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    p = sub.add_parser("train-style", help="train a fast style network for one painting "
+                                           "(resumes from the checkpoint in --out)",
+                       description="Train Johnson et al.'s transform network for one style on a "
+                                   "folder of photos (MS-COCO train2014 for real results), then "
+                                   "export it as OUT/<style>.npz and OUT/<style>.keras. Run it "
+                                   "again with the same --out to resume (also with more --steps).")
+    p.add_argument("--style", required=True, metavar="NAME|PATH",
+                   help="bundled style name (see `python -m albumlib styles`) or an image path")
+    data = p.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data-dir", metavar="DIR",
+                      help="folder of training photos (e.g. your copy of COCO train2014)")
+    data.add_argument("--coco", action="store_true",
+                      help="train on MS-COCO train2014, downloaded into the cache on first use "
+                           "(13.5 GB, plus as much again extracted)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for checkpoint, history, loss curve and the exported network")
+    p.add_argument("--steps", type=_positive_int, default=d["steps"], metavar="N",
+                   help=f"total optimisation steps (batches), counting resumed ones "
+                        f"(default: {d['steps']})")
+    p.add_argument("--crop", type=_positive_int, default=d["crop"], metavar="N",
+                   help=f"side of the square training crops in pixels (default: {d['crop']})")
+    p.add_argument("--batch-size", type=_positive_int, default=d["batch_size"], metavar="N",
+                   help=f"photos per step, split over the GPUs with --multi-gpu "
+                        f"(default: {d['batch_size']})")
+    p.add_argument("--lr", type=float, default=d["learning_rate"], metavar="F",
+                   help=f"Adam learning rate (default: {d['learning_rate']:g})")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=d["checkpoint_every"],
+                   metavar="N", help=f"write a checkpoint every N steps "
+                                     f"(default: {d['checkpoint_every']})")
+    p.add_argument("--style-weight", type=float, default=None, metavar="F",
+                   help="weight of the style loss; higher for a stronger look "
+                        "(default: fast_style.DEFAULT_WEIGHTS, 2e-4)")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="compute in float16 (faster on recent GPUs; slow on CPUs)")
+    p.add_argument("--multi-gpu", action="store_true",
+                   help="spread each batch over all visible GPUs (tf.distribute.MirroredStrategy)")
+    adv = p.add_argument_group("advanced options")
+    adv.add_argument("--content-weight", type=float, default=None, metavar="F",
+                     help="weight of the content loss (default: 1)")
+    adv.add_argument("--tv-weight", type=float, default=None, metavar="F",
+                     help="weight of the total-variation loss (default: 3e5)")
+    adv.add_argument("--style-size", type=_positive_int, default=d["style_size"], metavar="N",
+                     help=f"long side of the style image for its Gram matrices "
+                          f"(default: {d['style_size']})")
+    adv.add_argument("--filters", type=_positive_int, nargs=3, default=list(d["filters"]),
+                     metavar=("F1", "F2", "F3"),
+                     help="widths of the transform network (default: 32 64 128; smaller nets "
+                          "train faster and look rougher)")
+    adv.add_argument("--residual-blocks", type=int, default=d["residual_blocks"], metavar="N",
+                     help=f"residual blocks of the transform network "
+                          f"(default: {d['residual_blocks']})")
+    adv.add_argument("--upsample", choices=("resize", "transpose"), default=d["upsample"],
+                     help="upsampling layers: resize-convolution or transposed convolution "
+                          f"(default: {d['upsample']})")
+    adv.add_argument("--seed", type=int, default=d["seed"],
+                     help=f"random seed of the initial network and the data order "
+                          f"(default: {d['seed']})")
+    adv.add_argument("--weights", default=d["weights"],
+                     help="VGG19 weights of the loss: auto, imagenet, embedded or a file path "
+                          f"(default: {d['weights']})")
+    adv.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _gatys_kwargs(args):
@@ -140,7 +264,106 @@ def cmd_styles(args):
     return 0
 
 
+def cmd_stylize(args):
+    """Repaint photos and albums with a trained fast style network."""
+    from albumlib import images, style_nets, stylize
+    try:
+        path = style_nets.resolve(args.style)
+        model = style_nets.load(path)
+    except (ValueError, OSError) as err:
+        raise SystemExit(f"error: {err}") from None
+    start = time.perf_counter()
+    try:
+        written = stylize.stylize_album(
+            args.photos, model, args.output, max_side=args.max_side, batch_size=args.batch_size,
+            strength=args.strength, preserve_color=args.preserve_color,
+            suffix=f"_{path.stem}" if args.suffix is None else args.suffix,
+            overwrite=args.overwrite, progress=not args.no_progress)
+    except (images.ImageError, FileNotFoundError) as err:
+        raise SystemExit(f"error: {err}") from None
+    for target in written:
+        print(f"-> {target}")
+    print(f"repainted {len(written)} photo(s) with {path.name} in "
+          f"{time.perf_counter() - start:.1f} s into {args.output}")
+    return 0
+
+
+def _style_stem(style):
+    """'starry_night' -> 'starry_night', 'paintings/my cat.jpg' -> 'my cat' (export names)."""
+    from albumlib import styles
+    key = styles._normalise(style)
+    return key if key in styles.STYLES else Path(style).stem
+
+
+def cmd_train_style(args):
+    """Train (or resume) a fast style network, then export it into the out folder."""
+    from albumlib import fast_style, fast_train, image_data, style_nets, styles
+    try:
+        styles.style_path(args.style)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
+    if args.coco:
+        from albumlib import coco
+        data_dir = coco.coco_train2014()
+    else:
+        data_dir = Path(args.data_dir)
+        if not data_dir.is_dir():
+            raise SystemExit(f"error: {data_dir}: no such folder of training photos")
+    strategy = None
+    if args.multi_gpu:
+        import tensorflow as tf
+        strategy = tf.distribute.MirroredStrategy()
+        print(f"multi-GPU: {strategy.num_replicas_in_sync} replica(s), "
+              f"{args.batch_size / strategy.num_replicas_in_sync:g} photos each per step")
+    loss_weights = {k: v for k, v in (("content", args.content_weight),
+                                      ("style", args.style_weight),
+                                      ("tv", args.tv_weight)) if v is not None}
+    config = fast_train.TrainConfig(
+        style=args.style, data_dir=str(data_dir), out_dir=args.out, steps=args.steps,
+        crop=args.crop, batch_size=args.batch_size, learning_rate=args.lr,
+        checkpoint_every=args.checkpoint_every, seed=args.seed, upsample=args.upsample,
+        filters=tuple(args.filters), residual_blocks=args.residual_blocks,
+        mixed_precision=args.mixed_precision, style_size=args.style_size,
+        loss_weights=loss_weights or None, weights=args.weights)
+    n_images = image_data.dataset_size(data_dir)
+    print(f"training a fast network for {args.style} on {n_images:,} photos in {data_dir}: "
+          f"{args.steps} steps of {args.batch_size} crops of {args.crop} px into {args.out}")
+    start = time.perf_counter()
+    result = fast_train.train(config, strategy=strategy, progress=not args.no_progress)
+    wall = time.perf_counter() - start
+    history = result.history
+    steps_done = history["step"][-1] if history["step"] else result.resumed_from
+    info = {
+        "style": args.style,
+        "style_file": str(styles.style_path(args.style)),
+        "steps": steps_done,
+        "data_dir": str(data_dir),
+        "images": n_images,
+        "crop": args.crop,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "loss_weights": {**fast_style.DEFAULT_WEIGHTS, **loss_weights},
+        "style_size": args.style_size,
+        "mixed_precision": bool(args.mixed_precision),
+        "replicas": strategy.num_replicas_in_sync if strategy is not None else 1,
+        "resumed_from": result.resumed_from,
+        "train_seconds": round(float(sum(history["seconds"])), 3),
+        "wall_seconds": round(wall, 3),
+        "final_losses": {k: history[k][-1] for k in ("total", "content", "style", "tv")
+                         if history.get(k)},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    written = style_nets.export(result.model, args.out, _style_stem(args.style), info=info)
+    losses = ", ".join(f"{k} {v:.4g}" for k, v in info["final_losses"].items())
+    print(f"trained to step {steps_done} in {wall:.0f} s ({losses})")
+    print(f"exported {written['npz']} and {written['keras']}; repaint photos with:\n"
+          f"  python -m albumlib stylize PHOTOS --style {written['npz']} -o OUT")
+    return 0
+
+
 def main(argv=None):
     """Entry point of `python -m albumlib` and the `albumlib` command."""
     args = build_parser().parse_args(argv)
-    return {"demo": cmd_demo, "gatys": cmd_gatys, "styles": cmd_styles}[args.command](args)
+    commands = {"demo": cmd_demo, "gatys": cmd_gatys, "styles": cmd_styles,
+                "stylize": cmd_stylize, "train-style": cmd_train_style}
+    return commands[args.command](args)

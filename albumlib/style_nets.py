@@ -1,0 +1,325 @@
+"""Saving, loading and finding trained fast style-transfer networks (taught in notebook 02).
+
+A trained transform network (albumlib.fast_style.build_transform_net) is exported as two files:
+
+- `<name>.keras`: the Keras archive (architecture + float32 weights), loadable anywhere with
+  `keras.saving.load_model(path, safe_mode=True)` once albumlib.fast_style is imported (its layers
+  are registered there). The training info is stored inside the archive as `albumlib_info.json`.
+- `<name>.npz`: a small weights file: the weights as float16 (half the size: about 3.4 MB for
+  the default 1.68 M-parameter network), the architecture settings and the training info, both as
+  JSON text in uint8 arrays. No pickles: it loads with `np.load(path, allow_pickle=False)`. The
+  network is rebuilt from the stored settings and the weights are cast back to float32; the
+  outputs differ from the float32 network's by about float16's precision (~1e-3).
+
+Each file is written whole or not at all (a temporary file in the same folder, then a rename).
+
+Bundled networks live in data/fast_styles/<style>.npz; `resolve("starry_night")` finds them, and
+`python -m albumlib train-style` trains new ones.
+"""
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from albumlib import fast_style, paths
+from albumlib.fileio import atomic_path
+
+FORMAT = "albumlib-style-net"
+FORMAT_VERSION = 1
+SUFFIXES = (".npz", ".keras")
+INFO_MEMBER = "albumlib_info.json"      # the info inside a .keras archive
+_FLOAT16_MAX = float(np.finfo(np.float16).max)
+TRAIN_HINT = ("train one with `python -m albumlib train-style --style starry_night --data-dir "
+              "PHOTOS --out OUT` and pass OUT/starry_night.npz")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _json_bytes(value, what):
+    """JSON text of `value` as a uint8 array (raises ValueError if it is not JSON-able)."""
+    try:
+        text = json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be JSON-able (dicts, lists, str, numbers): {err}") from err
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _from_json_bytes(array):
+    """Inverse of _json_bytes."""
+    return json.loads(np.asarray(array, dtype=np.uint8).tobytes().decode("utf-8"))
+
+
+def _jsonable(value):
+    """numpy scalars and arrays, tuples and Paths inside `value` -> plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def _check_name(name):
+    """A file stem without folders in it."""
+    name = str(name)
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"name must be a plain file name without folders, got {name!r}")
+    return name
+
+
+def _float32_copy(model, config):
+    """A fresh float32 transform net with `model`'s weights (drops mixed precision policies and
+    tf.distribute mirrored variables, so that the saved file loads anywhere)."""
+    clean = fast_style.build_transform_net(name=model.name, **config)
+    weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+    try:
+        clean.set_weights(weights)
+    except ValueError as err:
+        raise ValueError(f"{model.name}: its weights do not fit a transform net with settings "
+                         f"{config} ({err})") from err
+    return clean
+
+
+def _half(array):
+    """float16 copy of a weight array, or float32 where float16 would overflow."""
+    array = np.asarray(array, dtype=np.float32)
+    if array.size and float(np.max(np.abs(array))) > _FLOAT16_MAX:
+        return array
+    return array.astype(np.float16)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export(model, out_dir, name, info=None):
+    """Write `<name>.keras` and a small float16 `<name>.npz` of a transform net; notebook 02.
+
+    `info`: a JSON-able dict stored with the network (style, steps, images, time, final losses,
+    ...); read it back with `info(path)`. Each file is written whole or not at all; existing files
+    of the same name are replaced. Returns {"keras": path, "npz": path}.
+    """
+    name = _check_name(name)
+    out_dir = Path(out_dir)
+    config = fast_style.transform_net_config(model)     # ValueError for other models
+    config = {**config, "filters": list(config["filters"])}
+    info = _jsonable(dict(info or {}))
+    info_bytes = _json_bytes(info, "info")
+    clean = _float32_copy(model, config)
+    weights = clean.get_weights()
+    meta = {"format": FORMAT, "version": FORMAT_VERSION, "name": clean.name,
+            "architecture": config, "params": int(sum(w.size for w in weights)),
+            "shapes": [list(w.shape) for w in weights],
+            "names": [v.path for v in clean.weights]}
+    arrays = {f"weight_{i:04d}": _half(w) for i, w in enumerate(weights)}
+    arrays["config"] = _json_bytes(meta, "config")
+    arrays["info"] = info_bytes
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    npz_path = out_dir / f"{name}.npz"
+    keras_path = out_dir / f"{name}.keras"
+    with atomic_path(npz_path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    # atomic_path's temporary name ends in ".tmp.keras", the suffix model.save insists on.
+    with atomic_path(keras_path) as tmp:
+        clean.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(INFO_MEMBER, info_bytes.tobytes())
+    return {"keras": keras_path, "npz": npz_path}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _existing_file(path):
+    """`path` as a Path, or FileNotFoundError / IsADirectoryError naming it."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such style network file")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a style network file "
+                                f"({' or '.join(SUFFIXES)})")
+    return path
+
+
+def _check_suffix(path):
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"{path}: not a style network file; expected a .keras or .npz file "
+                         "written by albumlib.style_nets.export")
+    return suffix
+
+
+def _read_npz(path):
+    """(meta, weights, info) of one of our .npz files, or ValueError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "config" not in data.files:
+                raise ValueError("it holds no network settings (not written by "
+                                 "albumlib.style_nets.export?)")
+            meta = _from_json_bytes(data["config"])
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise ValueError(f"its settings are not those of an {FORMAT} file")
+            if int(meta.get("version", 0)) > FORMAT_VERSION:
+                raise ValueError(f"written by a newer albumlib (format version "
+                                 f"{meta.get('version')}); update albumlib")
+            keys = sorted(k for k in data.files if k.startswith("weight_"))
+            weights = [np.asarray(data[k], dtype=np.float32) for k in keys]
+            info = _from_json_bytes(data["info"]) if "info" in data.files else {}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
+            UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a readable style network file ({err})") from err
+    return meta, weights, info
+
+
+def _load_npz(path):
+    meta, weights, _ = _read_npz(path)
+    arch = meta.get("architecture") or {}
+    try:
+        model = fast_style.build_transform_net(
+            upsample=arch.get("upsample", "resize"),
+            filters=tuple(arch.get("filters", fast_style.DEFAULT_FILTERS)),
+            residual_blocks=arch.get("residual_blocks", 5),
+            name=meta.get("name") or "transform_net")
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: invalid network settings {arch} ({err})") from err
+    expected = [tuple(w.shape) for w in model.get_weights()]
+    found = [tuple(w.shape) for w in weights]
+    if expected != found:
+        raise ValueError(f"{path}: holds {len(found)} weight arrays that do not fit the network "
+                         f"it describes ({len(expected)} arrays expected); the file is damaged")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        raise ValueError(f"{path}: holds weights that are not finite numbers; the file is damaged")
+    model.set_weights(weights)
+    return model
+
+
+def _load_keras(path):
+    import keras
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as err:  # noqa: BLE001 - Keras raises many kinds; say which file failed
+        raise ValueError(f"{path}: not a loadable Keras model ({type(err).__name__}: "
+                         f"{str(err)[:300]})") from err
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"{path}: holds a {type(model).__name__}, not a Keras model")
+    try:
+        fast_style.transform_net_config(model)
+    except ValueError as err:
+        raise ValueError(f"{path}: is a Keras model but not a style transform network") from err
+    return model
+
+
+def load(path):
+    """Load a transform net from `.keras` (safe mode) or our float16 `.npz`; notebook 02.
+
+    A bundled network's name ("starry_night") works too. Raises FileNotFoundError for a missing
+    file and ValueError naming the file when it is corrupt or not a style network.
+    """
+    p = Path(path).expanduser()
+    if not p.exists() and isinstance(path, str) and p.suffix.lower() not in SUFFIXES \
+            and len(p.parts) == 1:
+        p = resolve(path)
+    p = _existing_file(p)
+    if _check_suffix(p) == ".npz":
+        return _load_npz(p)
+    return _load_keras(p)
+
+
+def info(path):
+    """Return the info dict stored by `export` (style, steps, images, time, losses); notebook 02.
+
+    Works for both files (and bundled names); {} when the file carries no info.
+    """
+    p = Path(path).expanduser()
+    if not p.exists() and isinstance(path, str) and p.suffix.lower() not in SUFFIXES \
+            and len(p.parts) == 1:
+        p = resolve(path)
+    p = _existing_file(p)
+    if _check_suffix(p) == ".npz":
+        return _read_npz(p)[2]
+    try:
+        with zipfile.ZipFile(p) as archive:
+            if INFO_MEMBER not in archive.namelist():
+                return {}
+            return json.loads(archive.read(INFO_MEMBER).decode("utf-8"))
+    except (OSError, ValueError, zipfile.BadZipFile, UnicodeDecodeError) as err:
+        raise ValueError(f"{p}: not a readable .keras archive ({err})") from err
+
+
+# --------------------------------------------------------------------------- bundled networks
+
+
+def bundled_dir():
+    """The folder of the bundled trained networks, data/fast_styles (may not exist); notebook 02."""
+    return paths.data_path("fast_styles")
+
+
+def _bundled_files():
+    """{name: path} of the bundled networks, .npz preferred over .keras."""
+    try:
+        folder = bundled_dir()
+    except FileNotFoundError:
+        return {}
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for suffix in reversed(SUFFIXES):          # .npz last, so it wins
+        for p in sorted(folder.glob(f"*{suffix}")):
+            if p.is_file() and not p.name.startswith("."):
+                found[p.stem] = p
+    return dict(sorted(found.items()))
+
+
+def list_bundled():
+    """Names of the bundled trained networks, e.g. ["starry_night"] ([] if none); notebook 02."""
+    return list(_bundled_files())
+
+
+def _normalise(name):
+    """'Starry Night', 'starry-night' and 'starry_night.npz' all become 'starry_night'."""
+    key = name.strip().lower()
+    for suffix in SUFFIXES:
+        if key.endswith(suffix):
+            key = key[: -len(suffix)]
+    return key.replace("-", "_").replace(" ", "_")
+
+
+def resolve(style):
+    """A bundled network name or an existing file -> the network file's Path; notebook 02.
+
+    "starry_night" -> data/fast_styles/starry_night.npz when it is bundled. Otherwise a clear
+    ValueError listing the bundled networks (or saying that none are bundled yet, and how to
+    train one).
+    """
+    if not isinstance(style, (str, os.PathLike)):
+        raise TypeError(f"style must be a bundled network name or a file path, "
+                        f"not {type(style).__name__}")
+    candidate = Path(style).expanduser()
+    if candidate.is_file():
+        return candidate
+    bundled = _bundled_files()
+    if isinstance(style, str) and _normalise(style) in bundled:
+        return bundled[_normalise(style)]
+    if bundled:
+        available = f"bundled networks: {', '.join(bundled)}"
+    else:
+        try:
+            where = bundled_dir()
+        except FileNotFoundError:
+            where = "data/fast_styles"
+        available = f"no trained networks are bundled yet (in {where}); {TRAIN_HINT}"
+    if candidate.is_dir():
+        raise ValueError(f"{candidate}: is a folder, not a style network file (.npz or .keras); "
+                         f"{available}")
+    raise ValueError(f"{str(style)!r} is neither a bundled style network nor an existing file "
+                     f"(.npz or .keras); {available}")
