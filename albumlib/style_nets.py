@@ -219,17 +219,22 @@ def _load_keras(path):
     return model
 
 
+def _file_or_bundled(path):
+    """An existing network file for `path`, taking a bare name as a bundled network's."""
+    p = Path(path).expanduser()
+    if not p.exists() and isinstance(path, str) and p.suffix.lower() not in SUFFIXES \
+            and len(p.parts) == 1:
+        p = resolve(path)
+    return _existing_file(p)
+
+
 def load(path):
     """Load a transform net from `.keras` (safe mode) or our float16 `.npz`; notebook 02.
 
     A bundled network's name ("starry_night") works too. Raises FileNotFoundError for a missing
     file and ValueError naming the file when it is corrupt or not a style network.
     """
-    p = Path(path).expanduser()
-    if not p.exists() and isinstance(path, str) and p.suffix.lower() not in SUFFIXES \
-            and len(p.parts) == 1:
-        p = resolve(path)
-    p = _existing_file(p)
+    p = _file_or_bundled(path)
     if _check_suffix(p) == ".npz":
         return _load_npz(p)
     return _load_keras(p)
@@ -240,11 +245,7 @@ def info(path):
 
     Works for both files (and bundled names); {} when the file carries no info.
     """
-    p = Path(path).expanduser()
-    if not p.exists() and isinstance(path, str) and p.suffix.lower() not in SUFFIXES \
-            and len(p.parts) == 1:
-        p = resolve(path)
-    p = _existing_file(p)
+    p = _file_or_bundled(path)
     if _check_suffix(p) == ".npz":
         return _read_npz(p)[2]
     try:
