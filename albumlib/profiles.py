@@ -24,15 +24,27 @@ class Profile:
     demo_steps: int          # Gatys steps per photo in `python -m albumlib demo`
     feature_map_size: int    # image size used for feature-map and Gram figures
     slider_steps: int        # steps per setting of notebook 01's style-weight slider
+    fast_steps: int          # training steps of a fast style network (notebook 02)
+    fast_crop: int           # training crop size of the fast network
+    fast_batch: int          # training batch size of the fast network
+    fast_filters: tuple      # widths of the fast network (smaller in smoke for speed)
+    fast_residual_blocks: int
+    fast_data: str           # "album" (bundled photos) or "coco" (MS-COCO train2014)
 
 
 PROFILES = {
     "smoke": Profile("smoke", image_size=64, gatys_steps=4, gatys_optimizer="adam",
-                     album_limit=2, demo_steps=2, feature_map_size=64, slider_steps=2),
+                     album_limit=2, demo_steps=2, feature_map_size=64, slider_steps=2,
+                     fast_steps=3, fast_crop=32, fast_batch=2, fast_filters=(8, 16, 16),
+                     fast_residual_blocks=1, fast_data="album"),
     "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
-                   album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60),
+                   album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60,
+                   fast_steps=300, fast_crop=128, fast_batch=4, fast_filters=(32, 64, 128),
+                   fast_residual_blocks=5, fast_data="album"),
     "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
-                    album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200),
+                    album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200,
+                    fast_steps=41_392, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
+                    fast_residual_blocks=5, fast_data="coco"),  # 2 epochs of COCO at batch 4
 }
 
 
