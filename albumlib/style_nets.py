@@ -100,13 +100,17 @@ def _half(array):
 # --------------------------------------------------------------------------- export
 
 
-def export(model, out_dir, name, info=None):
+def export(model, out_dir, name, info=None, formats=("keras", "npz")):
     """Write `<name>.keras` and a small float16 `<name>.npz` of a transform net; notebook 02.
 
     `info`: a JSON-able dict stored with the network (style, steps, images, time, final losses,
     ...); read it back with `info(path)`. Each file is written whole or not at all; existing files
-    of the same name are replaced. Returns {"keras": path, "npz": path}.
+    of the same name are replaced. `formats` picks which of the two to write (the bundled networks
+    ship only the .npz). Returns {"keras": path, "npz": path} for those written.
     """
+    unknown = set(formats) - {"keras", "npz"}
+    if unknown or not formats:
+        raise ValueError(f"formats must be a non-empty subset of ('keras', 'npz'), got {formats}")
     name = _check_name(name)
     out_dir = Path(out_dir)
     config = fast_style.transform_net_config(model)     # ValueError for other models
@@ -124,17 +128,20 @@ def export(model, out_dir, name, info=None):
     arrays["info"] = info_bytes
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    npz_path = out_dir / f"{name}.npz"
-    keras_path = out_dir / f"{name}.keras"
-    with atomic_path(npz_path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-    # atomic_path's temporary name ends in ".tmp.keras", the suffix model.save insists on.
-    with atomic_path(keras_path) as tmp:
-        clean.save(tmp)
-        with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(INFO_MEMBER, info_bytes.tobytes())
-    return {"keras": keras_path, "npz": npz_path}
+    written = {}
+    if "npz" in formats:
+        written["npz"] = out_dir / f"{name}.npz"
+        with atomic_path(written["npz"]) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+    if "keras" in formats:
+        written["keras"] = out_dir / f"{name}.keras"
+        # atomic_path's temporary name ends in ".tmp.keras", the suffix model.save insists on.
+        with atomic_path(written["keras"]) as tmp:
+            clean.save(tmp)
+            with zipfile.ZipFile(tmp, "a") as archive:
+                archive.writestr(INFO_MEMBER, info_bytes.tobytes())
+    return written
 
 
 # --------------------------------------------------------------------------- loading

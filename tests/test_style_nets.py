@@ -139,7 +139,15 @@ def test_export_rejects_bad_input(net, tmp_path):
         style_nets.export(net, tmp_path, "x", info={"when": object()})
     with pytest.raises(ValueError, match="plain file name"):
         style_nets.export(net, tmp_path, "../x")
+    with pytest.raises(ValueError, match="formats"):
+        style_nets.export(net, tmp_path, "x", formats=("onnx",))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_npz_only(net, tmp_path):
+    written = style_nets.export(net, tmp_path, "only", info={"a": 1}, formats=("npz",))
+    assert set(written) == {"npz"} and sorted(p.name for p in tmp_path.iterdir()) == ["only.npz"]
+    assert style_nets.info(written["npz"]) == {"a": 1}
 
 
 def test_load_errors_name_the_file(net, tmp_path):
