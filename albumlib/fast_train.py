@@ -216,9 +216,7 @@ def _write_checkpoint(out, model, optimizer, step, history):
 
 def save_loss_curve(history, path):
     """Save the training loss curves as a PNG (written atomically); notebook 02."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure    # no pyplot: leaves a notebook's backend alone
     from albumlib import plots
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
