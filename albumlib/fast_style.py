@@ -35,7 +35,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from albumlib import losses
+from albumlib import images, losses, styles
 
 # VGG19 layers of the perceptual loss (see PerceptualLoss for the reasons).
 CONTENT_LAYERS = ("block2_conv2",)
@@ -321,22 +321,6 @@ def count_flops(model_or_config, height, width):
 # --------------------------------------------------------------------------- perceptual loss
 
 
-def _rgb_array(image, max_side=None, what="image"):
-    """A path, uint8 or float image -> float32 RGB (H, W, 3) in [0, 1] (taught in notebook 02)."""
-    from pathlib import Path
-
-    from albumlib import images
-    if isinstance(image, (str, Path)):
-        if isinstance(image, str) and not Path(image).exists():
-            from albumlib import styles
-            return styles.load_style(image, max_side=max_side)
-        return images.load_image(image, max_side=max_side)
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[-1] != 3:
-        raise ValueError(f"{what}: expected an RGB image of shape (H, W, 3), got {array.shape}")
-    return images.resize_max_side(array, max_side) if max_side else images.to_float32(array)
-
-
 def _layer_names(layers):
     """One layer name or several -> a tuple of names (taught in notebook 02)."""
     return (layers,) if isinstance(layers, str) else tuple(layers)
@@ -402,7 +386,7 @@ class PerceptualLoss:
                              f"{len(self.style_layers)} style layers")
         self.style_layer_weights = [float(w) for w in style_layer_weights]
         self.tv_beta = float(tv_beta)
-        self.style_image = _rgb_array(style_image, style_size, "style image")
+        self.style_image = styles.as_style_image(style_image, style_size)
         # The photos only need features up to the content layers: a shorter, cheaper network.
         self.content_net = vgg.feature_extractor(self.content_layers, weights=weights)
         self.loss_net = vgg.feature_extractor(self.content_layers + self.style_layers,
@@ -456,7 +440,7 @@ def stylize_array(model, image, max_side=None):
     max_side shrinks the image first (long side in pixels) - the way to bound memory on big photos.
     The output has the (shrunk) input's size.
     """
-    array = _rgb_array(image, max_side, "image")
+    array = images.as_rgb(image, max_side)
     if min(array.shape[:2]) < MIN_SIDE:
         raise ValueError(f"image is {array.shape[1]}x{array.shape[0]} pixels; the transform net "
                          f"needs at least {MIN_SIDE} on each side")

@@ -10,11 +10,11 @@ GradientTape), since Keras 3 has no backend-neutral gradient function.
 
 import dataclasses
 import time
-from pathlib import Path
 
 import numpy as np
 
-from albumlib import color, losses
+from albumlib import color, images, losses
+from albumlib.styles import as_style_image
 from albumlib.profiles import get_profile
 
 CONTENT_LAYERS = ("block4_conv2",)
@@ -35,26 +35,6 @@ class GatysResult:
     def seconds_per_step(self):
         """Mean wall time of one optimisation step."""
         return self.seconds / max(1, len(self.history["total"]))
-
-
-def _as_image(image, max_side, what):
-    """Load a path or take an array, as float32 RGB in [0, 1] with long side at most max_side."""
-    from albumlib import images
-    if isinstance(image, (str, Path)):
-        return images.load_image(image, max_side=max_side)
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[-1] != 3:
-        raise ValueError(f"{what}: expected an RGB image of shape (H, W, 3), got {array.shape}")
-    array = array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
-    return images.resize_max_side(array, max_side) if max_side else array
-
-
-def _resolve_style(style, max_side):
-    """A bundled style name, a path or an array, as a float32 RGB image."""
-    if isinstance(style, str) and not Path(style).exists():
-        from albumlib import styles
-        return styles.load_style(style, max_side=max_side)
-    return _as_image(style, max_side, "style image")
 
 
 def _blend_grams(extractor, style_images, blend_weights, layers):
@@ -171,9 +151,10 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
                 "style": DEFAULT_WEIGHTS["style"] if style_weight is None else style_weight,
                 "tv": DEFAULT_WEIGHTS["tv"] if tv_weight is None else tv_weight}
 
-    photo = _as_image(content, image_size, "content image")
+    photo = images.as_rgb(content, image_size, "content image")
     style_list = styles if isinstance(styles, (list, tuple)) else [styles]
-    style_images = [_resolve_style(s, max(16, int(round(image_size * style_scale)))) for s in style_list]
+    style_images = [as_style_image(s, max(16, int(round(image_size * style_scale))))
+                    for s in style_list]
     if preserve_color:
         style_images = [color.match_luminance(s, photo) for s in style_images]
 

@@ -233,6 +233,16 @@ def _to_rgb(im, path):
         raise ImageError(path, f"unsupported image mode {mode!r} ({e})") from e
 
 
+def as_rgb(image, max_side=None, what="image"):
+    """A path or an (H, W, 3) array -> float32 RGB in [0, 1], long side <= max_side; notebook 01."""
+    if isinstance(image, (str, Path)):
+        return load_image(image, max_side=max_side)
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[-1] != 3:
+        raise ValueError(f"{what}: expected an RGB image of shape (H, W, 3), got {array.shape}")
+    return resize_max_side(array, max_side) if max_side else to_float32(array)
+
+
 def load_image(path, max_side=None, upscale=False):
     """Read a photo as float32 RGB (H, W, 3) in [0, 1], upright, long side <= max_side; notebook 01.
 

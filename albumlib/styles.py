@@ -52,3 +52,10 @@ def style_info(name):
 def load_style(name, max_side=None):
     """Load a bundled style (or any image file) as float32 RGB in [0, 1]; taught in notebook 01."""
     return images.load_image(style_path(name), max_side=max_side)
+
+
+def as_style_image(style, max_side=None):
+    """A bundled style name, an image path or an RGB array -> float32 RGB in [0, 1]; notebook 01."""
+    if isinstance(style, str) and not Path(style).exists():
+        return load_style(style, max_side=max_side)
+    return images.as_rgb(style, max_side, "style image")
