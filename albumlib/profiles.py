@@ -30,21 +30,26 @@ class Profile:
     fast_filters: tuple      # widths of the fast network (smaller in smoke for speed)
     fast_residual_blocks: int
     fast_data: str           # "album" (bundled photos) or "coco" (MS-COCO train2014)
+    music_limit: int         # songs of the music folder used by notebooks 03-05 (0: all)
+    music_seconds: float     # seconds kept from each song (0: whole songs)
 
 
 PROFILES = {
     "smoke": Profile("smoke", image_size=64, gatys_steps=4, gatys_optimizer="adam",
                      album_limit=2, demo_steps=2, feature_map_size=64, slider_steps=2,
                      fast_steps=3, fast_crop=32, fast_batch=2, fast_filters=(8, 16, 16),
-                     fast_residual_blocks=1, fast_data="album"),
+                     fast_residual_blocks=1, fast_data="album",
+                     music_limit=2, music_seconds=12.0),
     "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
                    album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60,
                    fast_steps=300, fast_crop=128, fast_batch=4, fast_filters=(32, 64, 128),
-                   fast_residual_blocks=5, fast_data="album"),
+                   fast_residual_blocks=5, fast_data="album",
+                   music_limit=0, music_seconds=0.0),
     "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
                     album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200,
                     fast_steps=41_392, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
-                    fast_residual_blocks=5, fast_data="coco"),  # 2 epochs of COCO at batch 4
+                    fast_residual_blocks=5, fast_data="coco",  # 2 epochs of COCO at batch 4
+                    music_limit=0, music_seconds=0.0),
 }
 
 

@@ -1,0 +1,395 @@
+"""FFT-block features of a music collection, streamed to disk, and tf.data pipelines over them.
+
+`build_dataset` decodes one song at a time, in chunks of blocks, and appends its FFT blocks to a
+float32 `.npy` shard of its own, so a collection far larger than memory can be used; a JSON
+manifest records each song (size, mtime, blocks, shard) and the running statistics that the
+scalers need. Running it again processes only new or changed songs. `sequence_dataset` reads the
+shards through memory maps and yields normalised (x, y) batches that never cross songs.
+
+Layout of `out_dir` (which belongs to albumlib: it must be new, empty or built here before):
+    manifest.json                  settings, songs, global statistics
+    bin_sum.npy, bin_sumsq.npy     float64 per-feature sum and sum of squares over all blocks
+    shards/<song>-<hash>.npy       float32 (n_blocks, features) FFT blocks of one song
+    shards/<song>-<hash>.stats.npy float64 (2, features): that song's sum and sum of squares
+"""
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import re
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import audio, fileio
+from .audio import AudioError, BlockStats, SkippedAudioWarning
+
+MANIFEST = "manifest.json"
+SHARDS = "shards"
+SUM_FILE, SUMSQ_FILE = "bin_sum.npy", "bin_sumsq.npy"
+FORMAT_VERSION = 1
+_NPY_HEADER_BYTES = 128  # fixed, so the real shape can be written once the song is decoded
+
+
+@dataclasses.dataclass
+class BuildReport:
+    """What `build_dataset` did: song names processed, unchanged, removed, skipped; notebook 03."""
+
+    out_dir: Path
+    processed: list
+    unchanged: list
+    removed: list
+    skipped: list      # (name, problem) of unreadable files
+    too_short: list    # songs with fewer than seq_len + 1 blocks: no training sequence
+    manifest: dict
+
+    def __str__(self):
+        def names(items, limit=5):
+            shown = ", ".join(items[:limit]) + (f", ... (+{len(items) - limit})"
+                                               if len(items) > limit else "")
+            return f" ({shown})" if items else ""
+
+        total = self.manifest["global"]["n_blocks"]
+        return (f"{self.out_dir}: {len(self.manifest['songs'])} songs, {total} blocks; "
+                f"processed {len(self.processed)}{names(self.processed)}, "
+                f"unchanged {len(self.unchanged)}{names(self.unchanged)}, "
+                f"removed {len(self.removed)}{names(self.removed)}, "
+                f"skipped {len(self.skipped)}{names([n for n, _ in self.skipped])}, "
+                f"too short {len(self.too_short)}{names(self.too_short)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shards
+# ---------------------------------------------------------------------------------------------
+
+def _npy_header(n_rows, n_cols):
+    """A float32 C-order .npy header of exactly _NPY_HEADER_BYTES bytes (format 1.0)."""
+    body = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({n_rows}, {n_cols}), }}"
+    size = _NPY_HEADER_BYTES - 10
+    if len(body) >= size:
+        raise ValueError(f"shape ({n_rows}, {n_cols}) too large for the shard header")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", size) + body.encode("latin1").ljust(
+        size - 1) + b"\n"
+
+
+def _save_npy(path, array):
+    """np.save whole or not at all."""
+    with fileio.atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+
+
+def _write_song(path, shard_path, stats_path, settings, chunk_blocks):
+    """Decode one song in chunks into a shard and its stats file; return its manifest fields."""
+    block_size, kind, sr = settings["block_size"], settings["kind"], settings["sr"]
+    features = settings["n_features"]
+    stats = BlockStats(0, 0.0, np.zeros(features), np.zeros(features))
+    n_samples = 0
+    with fileio.atomic_path(shard_path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(_npy_header(0, features))
+            for chunk in audio.iter_audio_chunks(path, sr, chunk_blocks * block_size):
+                blocks = audio.to_fft_blocks(chunk, block_size, kind)
+                f.write(np.ascontiguousarray(blocks, dtype="<f4").data)
+                stats = stats + BlockStats.of(blocks)
+                n_samples += chunk.size
+            f.seek(0)
+            f.write(_npy_header(stats.n, features))
+    _save_npy(stats_path, np.stack([stats.total, stats.total_sq]))
+    return {"n_samples": n_samples, "duration_s": round(n_samples / sr, 3),
+            "n_blocks": stats.n, "max_abs": stats.max_abs}
+
+
+def _shard_stem(name, size, mtime_ns, settings):
+    """A readable, unique file stem for one version of one song under given settings."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem)[:40].strip("._-") or "song"
+    key = json.dumps([name, size, mtime_ns, settings], sort_keys=True).encode("utf-8")
+    return f"{slug}-{hashlib.sha256(key).hexdigest()[:16]}"
+
+
+def _song_files(out_dir, entry):
+    """The shard and stats paths of a manifest entry."""
+    shards = Path(out_dir) / SHARDS
+    return shards / entry["shard"], shards / entry["stats"]
+
+
+def _song_stats(out_dir, entry):
+    """BlockStats of one song, read from its stats file."""
+    sums = np.load(_song_files(out_dir, entry)[1], allow_pickle=False)
+    return BlockStats(entry["n_blocks"], entry["max_abs"], sums[0], sums[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+# ---------------------------------------------------------------------------------------------
+
+def load_manifest(out_dir):
+    """Read the manifest.json written by `build_dataset`; notebook 03."""
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no feature manifest; run build_dataset first")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a valid manifest ({e})") from e
+    if manifest.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: manifest version {manifest.get('version')!r}, expected "
+                         f"{FORMAT_VERSION}; rebuild into a new folder")
+    return manifest
+
+
+def _write_manifest(out_dir, manifest):
+    """Write the manifest whole or not at all."""
+    text = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True)
+    fileio.atomic_write_bytes(Path(out_dir) / MANIFEST, text.encode("utf-8"))
+
+
+def _prepare_out_dir(out_dir, music_folder):
+    """Create `out_dir`, refusing a folder of other files (never mix with user files)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"{out_dir}: is not a folder")
+    if out_dir.resolve() == Path(music_folder).resolve():
+        raise ValueError(f"{out_dir}: the feature folder must differ from the music folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise FileExistsError(f"{out_dir}: holds files but no {MANIFEST}; give build_dataset "
+                              f"a new or empty folder so that no other file is touched")
+    (out_dir / SHARDS).mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+def _global_stats(out_dir, songs, n_features):
+    """Sum the per-song statistics in name order (same result however the songs were added)."""
+    stats = BlockStats(0, 0.0, np.zeros(n_features), np.zeros(n_features))
+    for name in sorted(songs):
+        stats = stats + _song_stats(out_dir, songs[name])
+    return stats
+
+
+def _finish_manifest(out_dir, manifest):
+    """Recompute and write the global statistics, then the manifest."""
+    stats = _global_stats(out_dir, manifest["songs"], manifest["settings"]["n_features"])
+    _save_npy(Path(out_dir) / SUM_FILE, stats.total)
+    _save_npy(Path(out_dir) / SUMSQ_FILE, stats.total_sq)
+    manifest["global"] = {"n_blocks": stats.n, "max_abs": stats.max_abs,
+                          "sum": SUM_FILE, "sumsq": SUMSQ_FILE}
+    manifest["complete"] = True
+    _write_manifest(out_dir, manifest)
+
+
+def _remove_unreferenced(out_dir, songs):
+    """Delete shard files (ours, in shards/) that no manifest entry refers to."""
+    keep = {name for entry in songs.values() for name in (entry["shard"], entry["stats"])}
+    for p in (Path(out_dir) / SHARDS).glob("*.npy"):
+        if p.name not in keep:
+            p.unlink(missing_ok=True)
+    for p in (Path(out_dir) / SHARDS).glob(".*.tmp.npy"):  # left by an interrupted build
+        p.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------------------------
+
+def _start_manifest(out_dir, music_folder, settings):
+    """A manifest holding the previous one's songs if its settings match, else none."""
+    old = load_manifest(out_dir) if (Path(out_dir) / MANIFEST).is_file() else None
+    manifest = {"version": FORMAT_VERSION, "settings": settings,
+                "music_folder": str(Path(music_folder).absolute()), "songs": {},
+                "global": {"n_blocks": 0, "max_abs": 0.0, "sum": SUM_FILE, "sumsq": SUMSQ_FILE},
+                "complete": False}
+    if old is not None and old.get("settings") == settings:
+        manifest["songs"] = dict(old["songs"])
+    elif old is not None:
+        warnings.warn(f"{out_dir}: settings changed from {old.get('settings')} to {settings}; "
+                      f"rebuilding every song", UserWarning, stacklevel=3)
+    return manifest
+
+
+def _unchanged(out_dir, entry, stat):
+    """True if a manifest entry still describes the file (same size and mtime, files present)."""
+    return (entry is not None and entry["size"] == stat.st_size
+            and entry["mtime_ns"] == stat.st_mtime_ns
+            and all(p.is_file() for p in _song_files(out_dir, entry)))
+
+
+def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=10, sr=44100,
+                  recursive=False, chunk_blocks=64, progress=None, verbose=True):
+    """Decode a music folder into FFT-block shards and a manifest, incrementally; notebook 03.
+
+    Songs are decoded one at a time in chunks of `chunk_blocks` blocks, so memory stays bounded
+    (about chunk_blocks * block_size * 40 bytes) whatever the collection's length. Unchanged
+    files (same size and mtime) are not decoded again; removed ones are dropped; unreadable ones
+    are skipped with a SkippedAudioWarning. Returns a BuildReport (printed when `verbose`).
+    """
+    from tqdm.auto import tqdm
+
+    if int(chunk_blocks) < 1:
+        raise ValueError(f"chunk_blocks must be positive, got {chunk_blocks!r}")
+    settings = {"sr": int(sr), "block_size": int(block_size), "kind": kind,
+                "n_features": audio.n_features(block_size, kind)}
+    music_folder = Path(music_folder)
+    paths = audio.list_audio(music_folder, recursive=recursive)
+    if not paths:
+        raise AudioError(music_folder, f"no audio files found (looked for "
+                                       f"{', '.join(audio.AUDIO_EXTENSIONS)})")
+    out_dir = _prepare_out_dir(out_dir, music_folder)
+    manifest = _start_manifest(out_dir, music_folder, settings)
+    songs = manifest["songs"]
+    names = [p.relative_to(music_folder).as_posix() for p in paths]
+    report = BuildReport(out_dir, [], [], sorted(set(songs) - set(names)), [], [], manifest)
+    for name in report.removed:
+        del songs[name]
+    _write_manifest(out_dir, manifest)
+    _remove_unreferenced(out_dir, songs)
+    if progress is None:
+        progress = len(paths) > 1
+    with tqdm(list(zip(paths, names)), desc="music features", unit="song",
+              disable=not progress) as bar:
+        for path, name in bar:
+            bar.set_postfix_str(name[-30:], refresh=False)
+            stat = path.stat()
+            if _unchanged(out_dir, songs.get(name), stat):
+                report.unchanged.append(name)
+                continue
+            stem = _shard_stem(name, stat.st_size, stat.st_mtime_ns, settings)
+            entry = {"name": name, "path": str(path.absolute()), "size": stat.st_size,
+                     "mtime_ns": stat.st_mtime_ns, "shard": f"{stem}.npy",
+                     "stats": f"{stem}.stats.npy"}
+            try:
+                entry.update(_write_song(path, *_song_files(out_dir, entry), settings,
+                                         int(chunk_blocks)))
+            except (AudioError, OSError) as e:
+                problem = getattr(e, "problem", str(e))
+                warnings.warn(f"skipping {path}: {problem}", SkippedAudioWarning, stacklevel=2)
+                report.skipped.append((name, problem))
+                songs.pop(name, None)
+                continue
+            previous, songs[name] = songs.get(name), entry
+            report.processed.append(name)
+            _write_manifest(out_dir, manifest)  # after each song: an interrupted build resumes
+            for old_file in set(_song_files(out_dir, previous) if previous else ()) - set(
+                    _song_files(out_dir, entry)):
+                old_file.unlink(missing_ok=True)
+    report.too_short = sorted(n for n, e in songs.items() if e["n_blocks"] < seq_len + 1)
+    manifest["seq_len"] = int(seq_len)
+    _finish_manifest(out_dir, manifest)
+    _remove_unreferenced(out_dir, songs)
+    if not songs:
+        raise AudioError(music_folder, f"none of its {len(paths)} audio files could be read "
+                                       f"(see the warnings)")
+    if verbose:
+        print(report)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+def _select(manifest, songs):
+    """The manifest entries of `songs` (default: all), in name order."""
+    entries = manifest["songs"]
+    if songs is None:
+        return [entries[n] for n in sorted(entries)]
+    if isinstance(songs, str):
+        songs = [songs]
+    missing = [n for n in songs if n not in entries]
+    if missing:
+        raise KeyError(f"songs not in the manifest: {', '.join(map(str, missing[:5]))}")
+    return [entries[n] for n in sorted(set(songs))]
+
+
+def scaler_from_manifest(out_dir, method="global", songs=None, std_floor=1e-4):
+    """The audio Scaler of all (or the given) songs from the stored statistics; notebook 03."""
+    manifest = load_manifest(out_dir)
+    features = manifest["settings"]["n_features"]
+    if songs is None:
+        g = manifest["global"]
+        stats = BlockStats(g["n_blocks"], g["max_abs"],
+                           np.load(Path(out_dir) / g["sum"], allow_pickle=False),
+                           np.load(Path(out_dir) / g["sumsq"], allow_pickle=False))
+    else:
+        stats = _global_stats(out_dir, {e["name"]: e for e in _select(manifest, songs)},
+                              features)
+    return audio.scaler_from_stats(stats, method, std_floor)
+
+
+def load_song_blocks(out_dir, name):
+    """A read-only memory map of one song's (n_blocks, features) FFT blocks; notebook 05."""
+    entry = _select(load_manifest(out_dir), [name])[0]
+    return np.load(_song_files(out_dir, entry)[0], mmap_mode="r", allow_pickle=False)
+
+
+def split_songs(manifest, val_fraction=0.2, seed=0):
+    """Split song names into (train, validation) lists, whole songs each; notebook 04."""
+    if not isinstance(manifest, dict):
+        manifest = load_manifest(manifest)
+    names = sorted(manifest["songs"])
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
+    n_val = min(len(names) - 1, max(1, round(len(names) * val_fraction))) if val_fraction else 0
+    if val_fraction and n_val < 1:
+        raise ValueError(f"cannot hold out a song from a collection of {len(names)}")
+    order = np.random.default_rng(seed).permutation(len(names))
+    val = sorted(names[i] for i in order[:n_val])
+    return [n for n in names if n not in set(val)], val
+
+
+def sequence_index(manifest, songs=None, seq_len=10):
+    """int64 rows (song number, first block) of every sequence inside one song; notebook 04."""
+    rows = [np.stack([np.full(e["n_blocks"] - seq_len, i), np.arange(e["n_blocks"] - seq_len)],
+                     axis=1)
+            for i, e in enumerate(_select(manifest, songs)) if e["n_blocks"] > seq_len]
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
+
+
+def _batches(out_dir, entries, index, batch_size, seq_len, scaler, shuffle, rng,
+             drop_remainder):
+    """A generator function of normalised (x, y) numpy batches (a new order each call)."""
+    @functools.lru_cache(maxsize=16)
+    def shard(i):
+        return np.load(_song_files(out_dir, entries[i])[0], mmap_mode="r", allow_pickle=False)
+
+    def generate():
+        order = rng.permutation(len(index)) if shuffle else np.arange(len(index))
+        stop = len(order) - len(order) % batch_size if drop_remainder else len(order)
+        for first in range(0, stop, batch_size):
+            rows = index[order[first:first + batch_size]]
+            windows = np.stack([shard(s)[start:start + seq_len + 1] for s, start in rows])
+            yield scaler.transform(windows[:, :-1]), scaler.transform(windows[:, 1:])
+
+    return generate
+
+
+def sequence_dataset(out_dir, batch_size, seq_len=10, shuffle=True, songs=None,
+                     normalise="global", seed=0, scaler=None, drop_remainder=False):
+    """tf.data.Dataset of normalised (x, y) float32 batches read from the shards; notebook 04.
+
+    x: (batch, seq_len, features), y: x shifted by one block; no sequence crosses two songs.
+    `songs` picks a subset (see `split_songs`); the scaler defaults to the statistics of the
+    whole collection ("global": the report's [-1, 1], "per_bin", or None for raw features):
+    pass `scaler=scaler_from_manifest(out_dir, songs=train)` to keep held-out songs unseen.
+    """
+    import tensorflow as tf
+
+    manifest = load_manifest(out_dir)
+    entries = _select(manifest, songs)
+    index = sequence_index(manifest, songs, seq_len)
+    if len(index) == 0:
+        raise ValueError(f"{out_dir}: no selected song has the seq_len + 1 = {seq_len + 1} "
+                         f"blocks one sequence needs")
+    if scaler is None and normalise not in (None, "none"):
+        scaler = scaler_from_manifest(out_dir, normalise)
+    scaler = scaler or audio.Scaler("global", scale=1.0)
+    n = len(index) // batch_size if drop_remainder else math.ceil(len(index) / batch_size)
+    if n == 0:
+        raise ValueError(f"{len(index)} sequences make no full batch of {batch_size}")
+    generate = _batches(out_dir, entries, index, int(batch_size), int(seq_len), scaler,
+                        shuffle, np.random.default_rng(seed), drop_remainder)
+    spec = tf.TensorSpec((None, seq_len, manifest["settings"]["n_features"]), tf.float32)
+    ds = tf.data.Dataset.from_generator(generate, output_signature=(spec, spec))
+    return ds.apply(tf.data.experimental.assert_cardinality(n))
