@@ -37,8 +37,14 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	ALBUM_PROFILE=smoke $(PY) -m pytest notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
+# Every benchmark (about half an hour on a 2-core CPU; run it on a quiet machine). The references
+# (PyTorch, librosa) are benchmark-only packages: benchmarks/requirements.txt.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt --extra-index-url https://download.pytorch.org/whl/cpu
 	$(PY) benchmarks/bench_gatys.py
+	$(PY) benchmarks/bench_fast_style.py
+	$(PY) benchmarks/bench_fast_quality.py
+	$(PY) benchmarks/bench_audio.py
 
 strip-notebooks: $(STAMP)
 	$(PY) scripts/strip_notebooks.py notebooks/*.ipynb

@@ -1,4 +1,4 @@
-"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01)."""
+"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01), waveforms and spectra (notebook 03)."""
 
 import numpy as np
 
@@ -78,6 +78,62 @@ def show_gram(gram, title=None, ax=None, channels=64):
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     ax.set_xlabel("channel")
     ax.set_ylabel("channel")
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_waveform(signal, sr, ax=None, title=None, start=0.0, **style):
+    """Plot a mono signal against time in seconds (from `start`); notebook 03."""
+    plt = _plt()
+    x = np.asarray(signal)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 2.5))
+    ax.plot(start + np.arange(x.size) / sr, x, lw=style.pop("lw", 0.5), **style)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_spectrum(signal, sr, ax=None, label=None, floor_db=-100.0, log_freq=True, **style):
+    """Plot |rfft| of a signal in dB below its peak (log frequency axis from 20 Hz); notebook 03."""
+    plt = _plt()
+    x = np.asarray(signal, dtype=np.float64)
+    mag = np.abs(np.fft.rfft(x))
+    db = 20 * np.log10(np.maximum(mag / max(mag.max(), 1e-30), 10 ** (floor_db / 20)))
+    freqs = np.fft.rfftfreq(x.size, 1 / sr)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3))
+    ax.plot(freqs[1:], db[1:], lw=style.pop("lw", 0.6), label=label, **style)
+    if log_freq:
+        ax.set_xscale("log")
+    ax.set_xlim(max(freqs[1], 20.0) if log_freq else 0.0, sr / 2)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("dB below peak")
+    if label:
+        ax.legend()
+    return ax.figure
+
+
+def show_spectrogram(signal, sr, ax=None, title=None, nperseg=2048, floor_db=-90.0, log_freq=True):
+    """Show a signal's spectrogram in dB below its peak (log frequency axis from 30 Hz); notebook 03."""
+    from scipy.signal import spectrogram
+
+    plt = _plt()
+    freqs, times, power = spectrogram(np.asarray(signal, np.float64), sr, nperseg=nperseg,
+                                      noverlap=nperseg // 2)
+    db = 10 * np.log10(np.maximum(power / max(power.max(), 1e-30), 10 ** (floor_db / 10)))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    im = ax.pcolormesh(times, freqs[1:], db[1:], shading="auto", cmap="magma")
+    if log_freq:
+        ax.set_yscale("log")
+    ax.set_ylim(30 if log_freq else 0, sr / 2)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (Hz)")
+    ax.figure.colorbar(im, ax=ax, label="dB below peak", fraction=0.04)
     if title:
         ax.set_title(title)
     return ax.figure
