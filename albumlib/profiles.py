@@ -32,6 +32,11 @@ class Profile:
     fast_data: str           # "album" (bundled photos) or "coco" (MS-COCO train2014)
     music_limit: int         # songs of the music folder used by notebooks 03-05 (0: all)
     music_seconds: float     # seconds kept from each song (0: whole songs)
+    music_block_size: int    # samples per block of the music model (the report: 44,100)
+    music_hidden: int        # LSTM units (the report: 512)
+    music_epochs: int        # training epochs of the music model (notebook 04)
+    music_batch: int         # sequences per batch
+    music_checkpoint_every: int  # epochs between checkpoints (the report: 500)
 
 
 PROFILES = {
@@ -39,17 +44,20 @@ PROFILES = {
                      album_limit=2, demo_steps=2, feature_map_size=64, slider_steps=2,
                      fast_steps=3, fast_crop=32, fast_batch=2, fast_filters=(8, 16, 16),
                      fast_residual_blocks=1, fast_data="album",
-                     music_limit=2, music_seconds=12.0),
+                     music_limit=2, music_seconds=12.0, music_block_size=1024, music_hidden=32,
+                     music_epochs=2, music_batch=4, music_checkpoint_every=1),
     "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
                    album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60,
                    fast_steps=300, fast_crop=128, fast_batch=4, fast_filters=(32, 64, 128),
                    fast_residual_blocks=5, fast_data="album",
-                   music_limit=0, music_seconds=0.0),
+                   music_limit=0, music_seconds=0.0, music_block_size=4096, music_hidden=256,
+                   music_epochs=30, music_batch=8, music_checkpoint_every=10),
     "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
                     album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200,
                     fast_steps=41_392, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
                     fast_residual_blocks=5, fast_data="coco",  # 2 epochs of COCO at batch 4
-                    music_limit=0, music_seconds=0.0),
+                    music_limit=0, music_seconds=0.0, music_block_size=4096, music_hidden=256,
+                   music_epochs=30, music_batch=8, music_checkpoint_every=10),
 }
 
 
