@@ -1,0 +1,450 @@
+"""Tests of albumlib.video: timeline, layouts, Ken Burns, beat snapping, encoding and its checks."""
+
+import dataclasses
+import subprocess
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.io import wavfile
+
+from albumlib import video
+from albumlib.images import ImageError, SkippedImageWarning
+
+SR = 44100
+SMALL = (160, 90)
+RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+
+
+def solid(rgb, h=60, w=80):
+    a = np.zeros((h, w, 3), np.uint8)
+    a[:] = rgb
+    return a
+
+
+def sine(seconds, sr=SR, freq=440.0, amp=0.3):
+    return (amp * np.sin(2 * np.pi * freq * np.arange(int(round(seconds * sr))) / sr)
+            ).astype(np.float32)
+
+
+def decode_frames(path, size=SMALL):
+    """All frames of a film as uint8 RGB (n, h, w, 3), decoded by the bundled ffmpeg."""
+    cmd = [video.ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path.absolute()),
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    raw = subprocess.run(cmd, check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, size[1], size[0], 3)
+
+
+def leftovers(folder):
+    """Temporary files left beside the outputs."""
+    return [p.name for p in folder.iterdir() if ".tmp" in p.name]
+
+
+# --- canvas ------------------------------------------------------------------------------------
+
+def test_canvas_presets_are_even():
+    for name, (w, h) in video.PRESETS.items():
+        assert video.canvas_size(name) == (w, h)
+        assert w % 2 == 0 and h % 2 == 0
+    assert video.canvas_size("720p") == (1280, 720)
+    assert video.canvas_size("portrait") == (720, 1280)
+    assert video.canvas_size("square") == (1080, 1080)
+    assert video.canvas_size("640x360") == (640, 360)
+    assert video.canvas_size((320, 240)) == (320, 240)
+    for bad in ("641x360", (7, 8), "huge", "0x0"):
+        with pytest.raises(ValueError):
+            video.canvas_size(bad)
+
+
+# --- timeline ----------------------------------------------------------------------------------
+
+def test_timeline_crossfade_arithmetic():
+    tl = video.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.3, fps=5)
+    assert tl.boundaries == (0, 5, 10, 15) and tl.n_frames == 15
+    assert tl.duration == 3.0  # n * d: the crossfades sit inside the slots
+    assert tl.transition_frames == 2  # 1.5 frames, rounded half up
+    assert tl.transition(0) == (4, 6) and tl.transition(1) == (9, 11)
+    assert tl.visible(0) == (0, 6) and tl.visible(1) == (4, 11) and tl.visible(2) == (9, 15)
+    assert tl.sources(3) == ((0, 1.0),)
+    assert np.allclose(tl.sources(4), ((0, 2 / 3), (1, 1 / 3)))
+    assert np.allclose(tl.sources(5), ((0, 1 / 3), (1, 2 / 3)))
+    assert tl.sources(6) == ((1, 1.0),)
+    for i in range(tl.n_frames):
+        assert sum(w for _, w in tl.sources(i)) == pytest.approx(1.0)
+    with pytest.raises(IndexError):
+        tl.sources(15)
+
+
+def test_timeline_frame_exact_without_drift():
+    n, d, fps = 100, 1.01, 24
+    tl = video.plan_timeline(n, d, 0.25, fps)
+    assert tl.n_frames == round(n * d * fps)
+    b = np.array(tl.boundaries)
+    assert np.all(np.abs(b - np.arange(n + 1) * d * fps) <= 0.5)  # never more than half a frame
+    assert set(np.diff(b)) <= {24, 25}
+    assert tl.transition_frames == 6
+
+
+def test_timeline_fitted_to_audio_and_hard_cuts():
+    tl = video.plan_timeline(4, transition_seconds=0.0, fps=30, audio_seconds=10.01)
+    assert tl.n_frames == 300 and tl.boundaries == (0, 75, 150, 225, 300)
+    assert tl.transition_frames == 0
+    assert all(len(tl.sources(i)) == 1 for i in range(tl.n_frames))
+    one = video.plan_timeline(1, 2.0, 0.5, 10)
+    assert one.boundaries == (0, 20) and one.transition_frames == 0
+
+
+def test_timeline_shortens_crossfades_that_do_not_fit():
+    with pytest.warns(video.TimelineWarning, match="shortened"):
+        tl = video.plan_timeline(3, seconds_per_photo=0.2, transition_seconds=0.5, fps=10)
+    assert tl.transition_frames == 1  # slots of 2 frames: every photo alone for >= 1 frame
+    with pytest.raises(ValueError, match="need at least 5 frames"):
+        video.plan_timeline(5, seconds_per_photo=0.05, fps=10)
+    with pytest.raises(ValueError):
+        video.plan_timeline(0)
+
+
+def test_beat_snapping_moves_cuts_to_onsets_within_limits():
+    onsets = [0.3, 0.9, 2.2, 2.95, 3.5]
+    tl = video.plan_timeline(4, 1.0, 0.2, 30, onsets=onsets)
+    assert tl.boundaries == (0, 27, 66, 89, 120)  # 0.3 s would make a slot under 0.5 d
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(2, 12))
+        times = np.sort(rng.uniform(0, n * 1.0, size=int(rng.integers(0, 40))))
+        tl = video.plan_timeline(n, 1.0, 0.3, 30, onsets=times)
+        slots = np.diff(tl.boundaries)
+        assert tl.n_frames == 30 * n
+        assert slots.min() >= 15 and slots.max() <= 60
+    jittered = np.arange(1, 10) + rng.uniform(-0.2, 0.2, size=9)   # one onset near each cut
+    tl = video.plan_timeline(10, 1.0, 0.3, 30, onsets=jittered)
+    np.testing.assert_array_equal(tl.boundaries[1:-1], np.floor(jittered * 30 + 0.5))
+
+
+def test_click_track_cuts_land_within_a_frame():
+    from albumlib import beats
+    from test_beats import click_track
+
+    clicks = [1.1, 1.93, 3.05]
+    x = click_track(clicks, 4.0)
+    tl = video.plan_timeline(4, 1.0, 0.3, 30, audio_seconds=4.0,
+                             onsets=beats.detect_onsets(x, SR))
+    assert np.max(np.abs(np.array(tl.boundaries[1:-1]) / 30 - clicks)) <= 1 / 30
+
+
+# --- layouts -----------------------------------------------------------------------------------
+
+def test_letterbox_layout_pixels():
+    square = video.layout_photo(solid(RED, 100, 100), SMALL, fit="letterbox")
+    assert square.shape == (90, 160, 3) and square.dtype == np.uint8
+    assert (square[:, :34] == 0).all() and (square[:, -34:] == 0).all()  # bars: (160 - 90) / 2
+    assert (square[:, 36:124] == RED).all()
+    wide = video.layout_photo(solid(GREEN, 50, 200), SMALL)
+    assert (wide[:25] == 0).all() and (wide[-25:] == 0).all()  # 160x40 centred
+    assert (wide[27:63] == GREEN).all()
+    portrait = video.layout_photo(solid(BLUE, 80, 40), (100, 100))
+    assert (portrait[:, :24] == 0).all() and (portrait[:, 26:74] == BLUE).all()
+
+
+def test_blur_layout_fills_the_bars_with_the_photo():
+    card = solid(RED, 100, 100)
+    card[:, 50:] = BLUE
+    out = video.layout_photo(card, SMALL, fit="blur")
+    assert (np.abs(out[:, 36:76].astype(int) - RED) <= 2).all()          # the photo itself
+    assert (np.abs(out[:, 84:124].astype(int) - BLUE) <= 2).all()
+    left, right = out[:, :30].reshape(-1, 3).mean(0), out[:, -30:].reshape(-1, 3).mean(0)
+    assert left[0] > 100 and left[2] < 40      # darkened red behind the left bar
+    assert right[2] > 100 and right[0] < 40    # darkened blue behind the right bar
+    assert out.max() <= 255 and out[:, :30].max() < 200
+
+
+def test_exif_orientation_and_odd_inputs(tmp_path):
+    stored = solid(RED, 20, 40)                 # 40 wide, 20 high as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6                            # displayed rotated: 20 wide, 40 high
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(stored).save(path, quality=95, exif=exif.tobytes())
+    tl = video.plan_timeline(1, 1.0, 0.0, 1)
+    frame = next(video.iter_frames([path], tl, (100, 100)))
+    assert frame[:, :20].max() < 10 and frame[:, 80:].max() < 10  # bars left and right: upright
+    assert np.abs(frame[50, 50].astype(int) - RED).max() < 12
+    grey = np.full((10, 10), 0.5, np.float32)
+    rgba = np.zeros((10, 10, 4), np.float32)    # fully transparent: white
+    assert (video.layout_photo(grey, (10, 10)) == 128).all()
+    assert (video.layout_photo(rgba, (10, 10)) == 255).all()
+
+
+# --- Ken Burns ---------------------------------------------------------------------------------
+
+def test_ken_burns_windows_move_linearly_inside_the_canvas():
+    tl = video.plan_timeline(4, 2.0, 0.5, 30)
+    for k in range(4):
+        first, end = tl.visible(k)
+        w = np.array([video.ken_burns_window(k, tl.progress(k, i), SMALL) for i in
+                      range(first, end)])
+        assert np.abs(np.diff(w, n=2, axis=0)).max() < 1e-9   # constant velocity: no jitter
+        centre = w[:, :2] + w[:, 2:] / 2
+        step = np.diff(centre, axis=0)
+        assert np.abs(step - step[0]).max() < 1e-9
+        assert (w[:, 0] >= -1e-9).all() and (w[:, 1] >= -1e-9).all()
+        assert (w[:, 0] + w[:, 2] <= SMALL[0] + 1e-9).all()
+        assert (w[:, 1] + w[:, 3] <= SMALL[1] + 1e-9).all()
+        assert np.isclose(w[:, 2] / w[:, 3], SMALL[0] / SMALL[1]).all()   # no distortion
+        assert w[:, 2].min() == pytest.approx(SMALL[0] / video.KEN_BURNS_ZOOM)
+    assert video.ken_burns_window(2, 0.5, SMALL, seed=1) == video.ken_burns_window(
+        2, 0.5, SMALL, seed=1)
+
+
+def test_ken_burns_rendering_is_subpixel_accurate():
+    size, cx, cy = (160, 90), 70.3, 41.7
+    ss = video.supersample(size)
+    yy, xx = np.mgrid[0:ss[1], 0:ss[0]]
+    sx, sy = ss[0] / size[0], ss[1] / size[1]
+    blob = np.exp(-(((xx + 0.5) / sx - cx) ** 2 + ((yy + 0.5) / sy - cy) ** 2) / (2 * 4.0 ** 2))
+    canvas = np.repeat((blob * 255)[..., None], 3, axis=2).astype(np.float32)
+    tl = video.plan_timeline(1, 2.0, 0.0, 30)
+    errors = []
+    for i in range(tl.n_frames):
+        x0, y0, w, h = video.ken_burns_window(0, tl.progress(0, i), size)
+        frame = video.render_frame(tl, i, {0: canvas}, size, ken_burns=True)
+        m = frame[..., 0].astype(float)
+        gy, gx = np.mgrid[0:size[1], 0:size[0]] + 0.5
+        got = np.array([(m * gx).sum() / m.sum(), (m * gy).sum() / m.sum()])
+        want = np.array([(cx - x0) * size[0] / w, (cy - y0) * size[1] / h])
+        errors.append(got - want)
+    errors = np.array(errors)
+    assert np.abs(errors).max() < 0.05            # whole-pixel cropping would be off by ~0.5
+    assert np.abs(np.diff(errors, n=2, axis=0)).max() < 0.03
+
+
+def test_warp_identity_and_half_pixel_shift():
+    a = np.random.default_rng(0).integers(0, 255, (20, 30, 3)).astype(np.uint8)
+    np.testing.assert_allclose(video.warp_window(a, (0, 0, 30, 20), (30, 20)), a, atol=1e-4)
+    shifted = video.warp_window(a, (0.5, 0, 30, 20), (30, 20))
+    np.testing.assert_allclose(shifted[:, :-1], (a[:, :-1] / 2 + a[:, 1:] / 2), atol=1e-3)
+
+
+# --- audio -------------------------------------------------------------------------------------
+
+def test_soundtrack_length_fades_and_normalisation():
+    music = sine(2.0, amp=0.05)
+    track = video.soundtrack(music, 3 * SR, fade_seconds=0.5, normalise="rms")
+    assert track.shape == (3 * SR,) and track.dtype == np.float32
+    assert (track[2 * SR:] == 0).all()                          # padded with silence
+    assert abs(track[0]) < 0.01 and abs(track[2 * SR - 1]) < 0.01   # faded in and out
+    body = track[SR // 2:3 * SR // 2]
+    assert 20 * np.log10(np.sqrt(np.mean(body ** 2))) == pytest.approx(-16.0, abs=0.2)
+    cut = video.soundtrack(sine(5.0), SR, fade_seconds=0.1, normalise=None)
+    assert cut.shape == (SR,) and abs(cut[-1]) < 0.01
+    peaky = np.zeros(SR, np.float32)
+    peaky[::1000] = 0.9
+    loud = video.normalise_rms(peaky + sine(1.0, amp=0.001))
+    assert np.abs(loud).max() == pytest.approx(10 ** (-1 / 20), rel=1e-4)  # peak ceiling wins
+    assert (video.normalise_rms(np.zeros(100)) == 0).all()
+
+
+def test_loudnorm_keeps_length_and_rate():
+    track = video.soundtrack(sine(1.5, amp=0.02), 2 * SR, fade_seconds=0.2,
+                             normalise="loudnorm")
+    assert track.shape == (2 * SR,)
+    assert np.sqrt(np.mean(track[SR // 4:SR] ** 2)) > 0.05   # made louder
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+def test_available_encoders_cached():
+    have = video.available_encoders()
+    assert video.available_encoders() is have
+    assert "aac" in have and any(c in have for c in video.FALLBACK_ORDER)
+
+
+def test_small_encode_decodes_as_planned(tmp_path):
+    photos = [solid(RED), solid(GREEN, 40, 100), solid(BLUE, 90, 30)]
+    out = tmp_path / "film.mp4"
+    result = video.make_video(photos, (sine(2.0, sr=22050), 22050), out, size=SMALL, fps=5,
+                              transition="none", progress=False)
+    assert result.path == out and out.is_file() and result.codec == "libx264"
+    assert result.n_frames == 15 and result.duration == 3.0
+    info = video.probe(out)
+    assert info.video_codec == "h264" and info.pix_fmt == "yuv420p"
+    assert info.color.startswith("tv, bt709")
+    assert info.audio_codec == "aac" and info.sample_rate == 44100
+    assert (info.width, info.height, info.n_frames) == (160, 90, 15)
+    assert info.video_seconds == pytest.approx(3.0) and info.audio_seconds == pytest.approx(3.0)
+    assert video.probe_duration(out) == pytest.approx((3.0, 3.0))
+    assert all(s in info.text for s in ("h264", "yuv420p", "aac", "44100 Hz"))
+    data = out.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")           # faststart
+    frames = decode_frames(out)
+    assert frames.shape[0] == 15
+    for k, rgb in enumerate((RED, GREEN, BLUE)):               # BT.709 in and out
+        assert np.abs(frames[5 * k + 2, 45, 80].astype(int) - rgb).max() <= 12
+    assert not leftovers(tmp_path)
+
+
+def test_crossfade_ken_burns_blur_and_fit_to_audio_encode(tmp_path):
+    song = tmp_path / "song.wav"
+    wavfile.write(song, SR, sine(2.2))
+    photos = [solid(RED), solid(BLUE), solid(GREEN)]
+    result = video.make_video(photos, song, tmp_path / "fit.mp4", size=SMALL, fps=10,
+                              fit_to_audio=True, ken_burns=True, fit="blur",
+                              transition_seconds=0.3, progress=False)
+    assert result.n_frames == 22 and result.timeline.boundaries == (0, 7, 15, 22)
+    assert result.info.audio_seconds == pytest.approx(2.2, abs=0.1)
+    frames = decode_frames(result.path)
+    assert frames.shape[0] == 22
+    mid = frames[7, 45, 80].astype(int)                       # halfway through the crossfade
+    assert mid[0] > 60 and mid[2] > 60 and mid[1] < 40
+
+
+def test_awkward_names_are_safe(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    photo = tmp_path / "-leading dash 'quote' \"double\" ü 北.png"
+    Image.fromarray(solid(RED)).save(photo)
+    song = tmp_path / "-song 'x' é.wav"
+    wavfile.write(song, SR, sine(1.0))
+    name = "-my 'film' \"ü\" 北 $(echo) ; rm.mp4"
+    result = video.make_video([photo, solid(GREEN)], song, name, size=SMALL, fps=5,
+                              progress=False)
+    assert (tmp_path / name).is_file() and result.path.name == name
+    assert result.info.n_frames == 10
+
+
+def test_failure_leaves_nothing_and_keeps_existing_files(tmp_path, monkeypatch):
+    photos = [solid(RED), solid(BLUE)]
+    existing = tmp_path / "keep.mp4"
+    existing.write_bytes(b"user data")
+    with pytest.raises(FileExistsError):
+        video.make_video(photos, None, existing, size=SMALL, fps=5, progress=False)
+    assert existing.read_bytes() == b"user data"
+
+    bogus = dataclasses.replace(video.CODECS["libx264"], encoder="no_such_encoder")
+    monkeypatch.setitem(video.CODECS, "libx264", bogus)
+    monkeypatch.setattr(video, "available_encoders",
+                        lambda: frozenset({"no_such_encoder", "aac", "libopus"}))
+    with pytest.raises(video.VideoError, match="no_such_encoder"):
+        video.make_video(photos, (sine(2.0), SR), existing, size=SMALL, fps=5, overwrite=True,
+                         progress=False)
+    assert existing.read_bytes() == b"user data"
+    with pytest.raises(video.VideoError):
+        video.make_video(photos, None, tmp_path / "new.mp4", size=SMALL, fps=5, progress=False)
+    assert not (tmp_path / "new.mp4").exists() and not leftovers(tmp_path)
+
+
+def test_verification_failure_leaves_nothing(tmp_path, monkeypatch):
+    real_probe = video.probe
+
+    def short_probe(path):
+        info = real_probe(path)
+        info.n_frames -= 3
+        return info
+
+    monkeypatch.setattr(video, "probe", short_probe)
+    out = tmp_path / "short.mp4"
+    with pytest.raises(video.VideoError, match="7 video frames instead of 10"):
+        video.make_video([solid(RED), solid(BLUE)], None, out, size=SMALL, fps=5,
+                         progress=False)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_overwrite_replaces(tmp_path):
+    out = tmp_path / "film.mp4"
+    out.write_bytes(b"old")
+    video.make_video([solid(RED)], None, out, size=SMALL, fps=5, overwrite=True, progress=False)
+    assert out.read_bytes()[4:8] == b"ftyp"
+
+
+def test_falls_back_to_webm(tmp_path, monkeypatch):
+    monkeypatch.setattr(video, "available_encoders",
+                        lambda: frozenset({"libvpx-vp9", "libopus", "aac", "mpeg4"}))
+    with pytest.warns(video.CodecFallbackWarning, match="WebM"):
+        result = video.make_video([solid(RED), solid(GREEN), solid(BLUE)], (sine(3.0), SR),
+                                  tmp_path / "film.mp4", size=SMALL, fps=5, progress=False)
+    assert result.path == tmp_path / "film.webm" and result.codec == "libvpx-vp9"
+    assert not (tmp_path / "film.mp4").exists()
+    assert any("WebM" in n for n in result.notes)
+    info = result.info
+    assert (info.video_codec, info.pix_fmt, info.audio_codec) == ("vp9", "yuv420p", "opus")
+    assert info.n_frames == 15 and info.audio_seconds == pytest.approx(3.0, abs=0.2)
+
+
+def test_falls_back_to_openh264(tmp_path, monkeypatch):
+    if "libopenh264" not in video.available_encoders():
+        pytest.skip("this ffmpeg has no libopenh264")
+    monkeypatch.setattr(video, "available_encoders",
+                        lambda: frozenset({"libopenh264", "libvpx-vp9", "libopus", "aac"}))
+    with pytest.warns(video.CodecFallbackWarning, match="libopenh264"):
+        result = video.make_video([solid(RED)], (sine(1.0), SR), tmp_path / "f.mp4",
+                                  size=SMALL, fps=5, progress=False)
+    assert result.path.suffix == ".mp4" and result.info.video_codec == "h264"
+    monkeypatch.setattr(video, "available_encoders", lambda: frozenset({"mpeg4", "aac"}))
+    with pytest.raises(video.VideoError, match="none of the encoders"):
+        video.make_video([solid(RED)], None, tmp_path / "g.mp4", size=SMALL, progress=False)
+
+
+# --- photos ------------------------------------------------------------------------------------
+
+def test_unreadable_photos_are_skipped(tmp_path):
+    good = tmp_path / "good.png"
+    Image.fromarray(solid(RED)).save(good)
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image")
+    truncated = tmp_path / "truncated.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), np.uint8)).save(
+        truncated, quality=95)
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    with pytest.warns(SkippedImageWarning) as caught:
+        result = video.make_video(tmp_path, None, tmp_path / "out" / "f.mp4", size=SMALL,
+                                  fps=5, progress=False)
+    text = " ".join(str(w.message) for w in caught)
+    assert "empty.jpg" in text and "text.png" in text and "truncated.jpg" in text
+    assert result.skipped == 2 and result.n_frames == 10   # good + truncated (header is fine)
+    with pytest.raises(ImageError, match="none of the 2"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkippedImageWarning)
+            video.check_photos([tmp_path / "empty.jpg", tmp_path / "missing.png"])
+    with pytest.raises(ValueError):
+        video.make_video([solid(RED)], None, tmp_path / "x.avi", size=SMALL, progress=False)
+    with pytest.raises(ValueError, match="audio"):
+        video.make_video([solid(RED)], None, tmp_path / "y.mp4", fit_to_audio=True,
+                         progress=False)
+
+
+def test_memory_stays_bounded_for_large_albums(tmp_path):
+    rng = np.random.default_rng(0)
+    paths = []
+    for k in range(200):
+        p = tmp_path / f"p{k:03d}.png"
+        Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).save(p)
+        paths.append(p)
+
+    def peak(photos):
+        tl = video.plan_timeline(len(photos), 0.6, 0.2, 5)
+        tracemalloc.start()
+        try:
+            n = sum(1 for _ in video.iter_frames(photos, tl, SMALL, fit="blur"))
+            return n, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(paths[:2])                               # imports and caches: not part of the peak
+    n20, peak20 = peak(paths[:20])
+    n200, peak200 = peak(paths)
+    assert (n20, n200) == (60, 600)
+    frame = SMALL[0] * SMALL[1] * 3
+    assert peak200 < 1.25 * peak20 + 100_000      # independent of the album size
+    assert peak200 < 60 * frame                   # a few canvases and float temporaries
+
+    song = sine(60.0)                             # 10.6 MB as float32
+    tracemalloc.start()
+    try:
+        with pytest.warns(video.TimelineWarning):  # 1-frame slots: no room for crossfades
+            result = video.make_video(paths, (song, SR), tmp_path / "big.mp4", size=SMALL,
+                                      fps=5, seconds_per_photo=0.2, progress=False)
+        _, big_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.n_frames == 200 and result.info.n_frames == 200
+    assert big_peak < 2.5 * song.nbytes + 2e6   # a copy of the song and the 40 s soundtrack
