@@ -1,13 +1,18 @@
-"""The command line: `python -m albumlib demo`, `gatys`, `styles`, `stylize`, `train-style`.
+"""The command line: `python -m albumlib make-album`, `demo`, `gatys-demo`, `gatys`, `styles`,
+`stylize`, `train-style`.
 
-`demo` and `gatys` repaint photos with Gatys' optimisation (README quick start); `train-style`
-trains a fast style network for one painting and `stylize` repaints whole albums with it.
+`make-album` turns a folder of photos into a film (repainted photos, a soundtrack, an MP4:
+albumlib.album); `demo` makes one from the bundled sample album (README quick start).
+`gatys-demo` and `gatys` repaint photos with Gatys' optimisation; `train-style` trains a fast
+style network for one painting and `stylize` repaints whole albums with it.
 """
 
 import argparse
 import dataclasses
 import sys
+import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +37,13 @@ def build_parser():
                                      description="Turn a photo album into a short film (albumlib).")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="repaint the bundled sample album with Gatys' method into outputs/demo")
-    demo.add_argument("-o", "--output", default="outputs/demo", help="output folder (default: outputs/demo)")
+    _add_make_album_parser(sub)
+    _add_demo_parser(sub)
+
+    demo = sub.add_parser("gatys-demo", help="repaint the bundled sample album with Gatys' "
+                                             "method into outputs/gatys-demo (a contact sheet)")
+    demo.add_argument("-o", "--output", default="outputs/gatys-demo",
+                      help="output folder (default: outputs/gatys-demo)")
     demo.add_argument("--limit", type=int, default=None, help="number of photos (default: profile's)")
     _add_gatys_options(demo)
 
@@ -72,6 +82,220 @@ def _unit_float(text):
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
     return value
+
+
+def _positive_float(text):
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def _seconds(text):
+    """argparse type: a finite number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
+    return value
+
+
+def _canvas(text):
+    """argparse type: a canvas preset or WIDTHxHEIGHT (checked by video.canvas_size)."""
+    from albumlib import video
+    try:
+        video.canvas_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+_STYLE_HELP = ("bundled fast network (data/fast_styles: starry_night, wave, the_scream, ...) or "
+               "a .npz/.keras network from train-style; 'none' keeps the photos as they are; "
+               "repeat to give the photos different styles in turn")
+_MUSIC_HELP = ("a music file (mp3, wav, flac, ogg, m4a, ...) to use as the soundtrack instead "
+               "of composing one; 'none' for a silent film")
+_MUSIC_MODEL_HELP = ("a music model bundle folder (albumlib.music_train's export) that composes "
+                     "the soundtrack (default: the bundled data/music_model; without one, "
+                     "bundled sample pieces play, with a note)")
+
+
+def _add_make_album_parser(sub):
+    """`make-album`: photos -> repainted photos + a soundtrack -> one film."""
+    from albumlib import album, video
+    p = sub.add_parser(
+        "make-album", help="make a film of a folder of photos: repaint them in a painting's "
+                           "style, compose music, assemble an MP4 (the main job)",
+        description=textwrap.fill(
+            "Make a film of a photo album in three phases: repaint each photo with a fast style "
+            "network, compose a soundtrack with the music model (or use --music FILE), and "
+            "assemble an H.264/AAC MP4. Needs nothing but a folder of photos; unreadable photos "
+            "are skipped with a warning. The film is written whole or not at all and never "
+            "replaces a file unless --overwrite.", 79),
+        epilog="examples:\n"
+               "  python -m albumlib make-album ~/Pictures/trip -o trip.mp4\n"
+               "  python -m albumlib make-album trip -o trip.mp4 --style wave --style udnie "
+               "--ken-burns --seconds-per-photo 2\n"
+               "  python -m albumlib make-album trip -o trip.mp4 --style none --music song.mp3 "
+               "--beat-sync",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("photos", nargs="+", metavar="PHOTOS_DIR",
+                   help="album folder (or photo files) to make the film of, in name order")
+    p.add_argument("-o", "--output", default="album.mp4", metavar="FILM",
+                   help="the film: .mp4 (or .webm); a folder gets album.mp4 inside; missing "
+                        "folders are created (default: album.mp4)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the film if it exists (default: stop with an error)")
+    rep = p.add_argument_group("repainting (phase 1)")
+    rep.add_argument("-s", "--style", action="append", default=None, metavar="NAME|PATH",
+                     help=f"{_STYLE_HELP} (default: {album.DEFAULT_STYLE})")
+    rep.add_argument("--max-side", type=_positive_int, default=album.DEFAULT_MAX_SIDE,
+                     metavar="N", help="repaint photos shrunk to at most N pixels on their long "
+                                       "side; larger is slower and gives finer brushwork "
+                                       f"(default: {album.DEFAULT_MAX_SIDE})")
+    rep.add_argument("--strength", type=_unit_float, default=1.0, metavar="F",
+                     help="style strength: 1 fully repainted, 0 the original photo (default: 1)")
+    rep.add_argument("--preserve-color", action="store_true",
+                     help="keep the photos' colours (luminance-only transfer)")
+    mus = p.add_argument_group("music (phase 2)")
+    source = mus.add_mutually_exclusive_group()
+    source.add_argument("--music", default=None, metavar="FILE", help=_MUSIC_HELP)
+    source.add_argument("--music-model", default=None, metavar="DIR", help=_MUSIC_MODEL_HELP)
+    mus.add_argument("--music-seed", type=int, default=0, metavar="N",
+                     help="seed of the composed music (which seed sequence starts it; with the "
+                          "sample pieces, which piece comes first) and of the Ken Burns moves "
+                          "(default: 0)")
+    film = p.add_argument_group("film (phase 3)")
+    film.add_argument("--seconds-per-photo", type=_positive_float, default=1.0, metavar="S",
+                      help="seconds each photo is on screen; the film lasts photos x S "
+                           "(default: 1)")
+    film.add_argument("--transition", choices=video.TRANSITIONS, default="crossfade",
+                      help="how one photo gives way to the next (default: crossfade)")
+    film.add_argument("--transition-seconds", type=_seconds, default=0.3, metavar="S",
+                      help="length of each crossfade, centred on the cut (default: 0.3)")
+    film.add_argument("--ken-burns", action="store_true",
+                      help="a slow zoom and pan over each photo")
+    film.add_argument("--beat-sync", action="store_true",
+                      help="move each cut to the nearest beat (onset) of the music")
+    film.add_argument("--size", type=_canvas, default="720p", metavar="SIZE",
+                      help=f"frame size: {', '.join(video.PRESETS)} or WIDTHxHEIGHT, even "
+                           f"numbers (default: 720p)")
+    film.add_argument("--fit", choices=video.FITS, default="letterbox",
+                      help="photos of another shape than the frame: black bars (letterbox) or a "
+                           "blurred copy behind them (blur) (default: letterbox)")
+    film.add_argument("--fps", type=_positive_float, default=30.0, metavar="N",
+                      help="frames per second (default: 30)")
+    out = p.add_argument_group("other outputs")
+    out.add_argument("--work-dir", default=None, metavar="DIR",
+                     help="also keep the repainted photos (JPEG) and a composed soundtrack (WAV) "
+                          "in DIR (created if missing)")
+    out.add_argument("--contact-sheet", action="store_true",
+                     help="also write FILM_contact_sheet.jpg beside the film: each photo above "
+                          "its repainted version")
+    out.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def _add_demo_parser(sub):
+    """`demo`: the bundled sample album as a film (README quick start, `make demo`)."""
+    p = sub.add_parser(
+        "demo", help="make a film of the bundled sample album with the bundled styles and "
+                     "music into outputs/demo (about a minute or two on a 2-core CPU)",
+        description="Make a film of the bundled sample album: each photo repainted by another "
+                    "bundled fast style network, music by the bundled music model (or a bundled "
+                    "sample piece), crossfades and Ken Burns moves, written to OUT/album.mp4 "
+                    "with OUT/contact_sheet.jpg beside it (both replaced on each run). "
+                    "ALBUM_PROFILE=smoke makes a tiny film in seconds. The old Gatys demo is "
+                    "`gatys-demo`.")
+    p.add_argument("-o", "--output", default="outputs/demo", metavar="OUT",
+                   help="output folder (created if missing; default: outputs/demo)")
+    p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                   help="use the first N photos (default: all, 2 with ALBUM_PROFILE=smoke)")
+    p.add_argument("-s", "--style", action="append", default=None, metavar="NAME|PATH",
+                   help=f"{_STYLE_HELP} (default: each photo another bundled network)")
+    p.add_argument("--size", type=_canvas, default=None, metavar="SIZE",
+                   help="frame size: a preset or WIDTHxHEIGHT (default: 720p, 320x180 with "
+                        "ALBUM_PROFILE=smoke)")
+    p.add_argument("--max-side", type=_positive_int, default=None, metavar="N",
+                   help="repaint photos at most N pixels on their long side (default: 720, 128 "
+                        "with ALBUM_PROFILE=smoke)")
+    p.add_argument("--seconds-per-photo", type=_positive_float, default=None, metavar="S",
+                   help="seconds each photo is on screen (default: 2, 1 with ALBUM_PROFILE=smoke)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--music", default=None, metavar="FILE", help=_MUSIC_HELP)
+    source.add_argument("--music-model", default=None, metavar="DIR", help=_MUSIC_MODEL_HELP)
+    p.add_argument("--no-ken-burns", action="store_true", help="no zoom and pan: still photos")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def _warning_format(fallback):
+    """A warnings.formatwarning that shows albumlib's warnings (skipped photos, codec fallbacks)
+    as plain 'warning: ...' lines and leaves the others to `fallback`."""
+    def format_warning(message, category, filename, lineno, line=None):
+        if category.__module__.startswith("albumlib"):
+            return f"warning: {message}\n"
+        return fallback(message, category, filename, lineno, line)
+    return format_warning
+
+
+def _album_errors(run):
+    """Run an album command; turn expected failures into one 'error: ...' line (exit code 1)."""
+    from albumlib import album, audio, images, video
+    try:
+        return run()
+    except album.OutputExistsError as err:
+        raise SystemExit(f"error: {err.path}: already exists; pass --overwrite to replace it, "
+                         f"or choose another name with -o") from None
+    except (images.ImageError, audio.AudioError, video.VideoError, FileNotFoundError,
+            NotADirectoryError, IsADirectoryError, FileExistsError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+
+
+def cmd_make_album(args):
+    """Make a film of a photo album: repaint, compose, assemble."""
+    from albumlib import album
+
+    def run():
+        sheet = None
+        if args.contact_sheet:
+            film = album.output_path(args.output, overwrite=True)
+            sheet = film.with_name(f"{film.stem}_contact_sheet.jpg")
+        return album.make_album(
+            args.photos if len(args.photos) > 1 else args.photos[0], args.output,
+            style=args.style if args.style is not None else album.DEFAULT_STYLE,
+            max_side=args.max_side, strength=args.strength, preserve_color=args.preserve_color,
+            music_model=args.music_model, music=args.music, music_seed=args.music_seed,
+            seconds_per_photo=args.seconds_per_photo, transition=args.transition,
+            transition_seconds=args.transition_seconds, ken_burns=args.ken_burns,
+            beat_sync=args.beat_sync, size=args.size, fps=args.fps, fit=args.fit,
+            overwrite=args.overwrite, progress=not args.no_progress, work_dir=args.work_dir,
+            contact_sheet_path=sheet)
+
+    result = _album_errors(run)
+    if result.contact_sheet is not None:
+        print(f"contact sheet: {result.contact_sheet}")
+    return 0
+
+
+def cmd_demo(args):
+    """The bundled sample album as a film in outputs/demo."""
+    from albumlib import album
+    options = {k: v for k, v in (("size", args.size), ("max_side", args.max_side),
+                                 ("seconds_per_photo", args.seconds_per_photo),
+                                 ("music", args.music), ("music_model", args.music_model))
+               if v is not None}
+    if args.no_ken_burns:
+        options["ken_burns"] = False
+    result = _album_errors(lambda: album.make_demo(
+        args.output, limit=args.limit, style=args.style, progress=not args.no_progress,
+        **options))
+    print(f"watch it: {result.path}; side by side: {result.contact_sheet}")
+    return 0
 
 
 def _add_stylize_parser(sub):
@@ -137,7 +361,7 @@ def _add_train_style_parser(sub):
                                      f"(default: {d['checkpoint_every']})")
     p.add_argument("--style-weight", type=float, default=None, metavar="F",
                    help="weight of the style loss; higher for a stronger look "
-                        "(default: fast_style.DEFAULT_WEIGHTS, 2e-4)")
+                        "(default: fast_style.DEFAULT_WEIGHTS, 1.5e-5)")
     p.add_argument("--mixed-precision", action="store_true",
                    help="compute in float16 (faster on recent GPUs; slow on CPUs)")
     p.add_argument("--multi-gpu", action="store_true",
@@ -216,8 +440,8 @@ def _repaint(photos, styles_for_photo, out_dir, kwargs, overwrite, blend=None):
     return written
 
 
-def cmd_demo(args):
-    """Repaint the bundled sample album, one bundled style per photo, into outputs/demo."""
+def cmd_gatys_demo(args):
+    """Repaint the bundled sample album, one bundled style per photo, with Gatys' method."""
     from albumlib import images, paths, styles
     from albumlib.profiles import get_profile
     profile = get_profile()
@@ -238,14 +462,8 @@ def cmd_demo(args):
 
 def contact_sheet(originals, repainted, height=160):
     """One image: each original above its repainted version, side by side (the demo's summary)."""
-    from albumlib import images
-    columns = []
-    for a, b in zip(originals, repainted):
-        pair = [images.resize_to(x, max(1, round(x.shape[1] * height / x.shape[0])), height) for x in (a, b)]
-        width = min(p.shape[1] for p in pair)
-        columns.append(np.concatenate([p[:, :width] for p in pair], axis=0))
-    gap = np.ones((2 * height, 4, 3), np.float32)
-    return np.concatenate([c for col in columns for c in (col, gap)][:-1], axis=1)
+    from albumlib import album
+    return album.contact_sheet(originals, repainted, height=height)
 
 
 def cmd_gatys(args):
@@ -364,6 +582,12 @@ def cmd_train_style(args):
 def main(argv=None):
     """Entry point of `python -m albumlib` and the `albumlib` command."""
     args = build_parser().parse_args(argv)
-    commands = {"demo": cmd_demo, "gatys": cmd_gatys, "styles": cmd_styles,
-                "stylize": cmd_stylize, "train-style": cmd_train_style}
-    return commands[args.command](args)
+    commands = {"make-album": cmd_make_album, "demo": cmd_demo, "gatys-demo": cmd_gatys_demo,
+                "gatys": cmd_gatys, "styles": cmd_styles, "stylize": cmd_stylize,
+                "train-style": cmd_train_style}
+    previous = warnings.formatwarning
+    warnings.formatwarning = _warning_format(previous)
+    try:
+        return commands[args.command](args)
+    finally:
+        warnings.formatwarning = previous

@@ -1,0 +1,583 @@
+"""The album film: a folder of photos -> repainted photos + a soundtrack -> one MP4.
+
+`make_album("my photos", "album.mp4")` is what `python -m albumlib make-album` runs, so that
+notebooks can call the same pipeline. Three phases, each timed:
+
+1. **Repaint** every readable photo with a fast style network (`albumlib.stylize`): a bundled one
+   ("starry_night", see `style_nets.list_bundled()`), a trained `.npz`/`.keras` file, several of
+   them cycled over the photos, or "none" to keep the photos as they are. Photos are shrunk to
+   `max_side` first (the networks run in about a second a photo at 720 px on 2 CPU cores). The
+   repainted photos stay in memory as uint8 (about 1 MB each at 720 px), or go to `work_dir`
+   (and, for albums of more than `IN_MEMORY_PHOTOS` photos, to a temporary folder) as JPEGs.
+   Unreadable files are skipped with a `SkippedImageWarning` naming them; none readable is an
+   `ImageError` naming the folder.
+2. **Music**: `music="song.mp3"` uses that track; otherwise a trained music model bundle
+   (`music_model`, default the bundled data/music_model) composes a little more than the film's
+   length (`music.compose`). Where no model is bundled (or it cannot be read) and none is given,
+   the bundled sample pieces of data/music play instead (starting with piece `music_seed` and
+   followed by the next ones while the film lasts), and a note says so: the command always works
+   with nothing but photos. `music="none"` makes a silent film.
+3. **Film**: `video.make_video` lays the photos out on the canvas, with crossfades, optional Ken
+   Burns moves and beat-synchronised cuts, and writes a verified H.264/AAC MP4 whole or not at
+   all. An existing file is never replaced unless `overwrite=True` (checked before any work).
+
+`make_demo()` is `python -m albumlib demo`: the bundled sample album, each photo in another
+bundled style, the bundled music (model or sample piece), into outputs/demo/album.mp4 with a
+contact sheet beside it.
+"""
+
+import dataclasses
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from albumlib import images, video
+
+DEFAULT_STYLE = "starry_night"
+DEFAULT_MAX_SIDE = 720          # long side the photos are repainted at (pixels)
+NO_STYLE = "none"
+NO_MUSIC = "none"
+MUSIC_TAIL_SECONDS = 1.0        # composed beyond the film's end (cut and faded out by make_video)
+IN_MEMORY_PHOTOS = 100          # more repainted photos than this go to a (temporary) folder
+SAMPLE_GAP_SECONDS = 0.5        # silence between two sample pieces played one after the other
+SHEET_HEIGHT = 160              # height of one row of the contact sheet
+
+# The demo's settings per profile (ALBUM_PROFILE): smoke is a seconds-long check.
+DEMO_SETTINGS = {
+    "smoke": dict(size="320x180", max_side=128, seconds_per_photo=1.0, ken_burns=True),
+    "cpu": dict(size="720p", max_side=720, seconds_per_photo=2.0, ken_burns=True),
+    "full": dict(size="720p", max_side=720, seconds_per_photo=2.0, ken_burns=True),
+}
+
+
+class OutputExistsError(FileExistsError):
+    """The film's file exists already and overwrite was not asked for; nothing was done."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        super().__init__(f"{self.path}: already exists; pass overwrite=True to replace it, or "
+                         f"choose another file name")
+
+
+@dataclasses.dataclass
+class AlbumResult:
+    """What `make_album` did: the film, its photos and music, and how long each phase took."""
+
+    path: Path                   # the film (its suffix may be .webm: see video.make_video)
+    video: video.VideoResult
+    photos: list                 # source photo paths, in film order
+    skipped: list                # (path, problem) of each file that was left out
+    styles: list                 # the style of each photo in the film ("none": as it was)
+    music: str                   # where the soundtrack came from, in words
+    timings: dict                # seconds per phase: repaint, music, film, total
+    notes: list = dataclasses.field(default_factory=list)
+    contact_sheet: Path = None
+    repainted: list = dataclasses.field(default_factory=list)   # files written into work_dir
+    soundtrack: Path = None      # the composed music as a WAV in work_dir, when there is one
+
+    @property
+    def duration(self):
+        """Length of the film in seconds."""
+        return self.video.duration
+
+    def show(self, embed=True, width=640):
+        """The film as an IPython Video (see VideoResult.show)."""
+        return self.video.show(embed=embed, width=width)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks done before any work
+# ---------------------------------------------------------------------------------------------
+
+def output_path(out_path, overwrite=False):
+    """The film's path: FOLDER/ -> FOLDER/album.mp4, no suffix -> .mp4; refuses existing files.
+
+    Raises ValueError for a suffix other than .mp4, .m4v or .webm and OutputExistsError when the
+    file exists and overwrite is False.
+    """
+    text = os.fspath(out_path)
+    if not str(text).strip():
+        raise ValueError("the film needs a file name")
+    path = Path(text).expanduser()
+    if path.is_dir() or str(text).endswith(("/", os.sep)):
+        path = path / "album.mp4"
+    suffix = path.suffix.lower()
+    if not suffix:
+        path = path.with_name(path.name + ".mp4")
+    elif suffix not in video.MP4_SUFFIXES + video.WEBM_SUFFIXES:
+        raise ValueError(f"{path}: the film must be named .mp4, .m4v or .webm")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(path)
+    return path
+
+
+def _is_none(value):
+    return isinstance(value, str) and value.strip().lower() == NO_STYLE
+
+
+def _style_list(style):
+    """style argument -> non-empty list of entries (names, paths, models or "none")."""
+    if style is None:
+        return [NO_STYLE]
+    if isinstance(style, (str, os.PathLike)) or callable(style):
+        return [style]
+    entries = list(style)
+    if not entries:
+        raise ValueError("style: give at least one style name or path (or 'none')")
+    return entries
+
+
+def resolve_styles(style):
+    """[(label, network file Path, model or None)] per entry; "none" gives ("none", None, None).
+
+    Raises ValueError (listing the bundled networks) for an unknown name before any work.
+    """
+    resolved = []
+    for entry in _style_list(style):
+        if _is_none(entry):
+            resolved.append((NO_STYLE, None, None))
+        elif isinstance(entry, (str, os.PathLike)):
+            from albumlib import style_nets     # TensorFlow: only when something is repainted
+
+            path = style_nets.resolve(entry)
+            resolved.append((path.stem, path, None))
+        elif callable(entry):
+            resolved.append((getattr(entry, "name", "stylized"), None, entry))
+        else:
+            raise TypeError(f"style must be a bundled network name, a file path, a model or "
+                            f"'none', not {type(entry).__name__}")
+    return resolved
+
+
+def candidate_photos(photos):
+    """The photo files of a folder, a photo file, or a list of them (in the order given).
+
+    Raises FileNotFoundError for a missing input and ImageError (naming the folder) when no
+    photo file is found at all.
+    """
+    inputs = [photos] if isinstance(photos, (str, os.PathLike)) else list(photos)
+    if not inputs:
+        raise ValueError("no photos or folders given")
+    found, seen = [], set()
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files = images.list_album(item)
+        elif item.exists():
+            files = [item]
+        else:
+            raise FileNotFoundError(f"{item}: no such photo or folder")
+        for f in files:
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                found.append(f)
+    if not found:
+        where = ", ".join(str(p) for p in inputs)
+        raise images.ImageError(where, f"no photo files found (looked for "
+                                       f"{', '.join(images.IMAGE_EXTENSIONS)})")
+    return found
+
+
+def _check_options(seconds_per_photo, transition, transition_seconds, fit, fps, strength,
+                   max_side, beat_sync, music):
+    if not (isinstance(seconds_per_photo, (int, float)) and np.isfinite(seconds_per_photo)
+            and seconds_per_photo > 0):
+        raise ValueError(f"seconds_per_photo must be a positive number, got {seconds_per_photo!r}")
+    if transition not in video.TRANSITIONS:
+        raise ValueError(f"transition must be one of {', '.join(video.TRANSITIONS)}, "
+                         f"got {transition!r}")
+    if transition_seconds is None or not transition_seconds >= 0:
+        raise ValueError(f"transition_seconds must be >= 0, got {transition_seconds!r}")
+    if fit not in video.FITS:
+        raise ValueError(f"fit must be one of {', '.join(video.FITS)}, got {fit!r}")
+    if not (np.isfinite(fps) and 0 < fps <= 240):
+        raise ValueError(f"fps must be in (0, 240], got {fps!r}")
+    if not 0.0 <= float(strength) <= 1.0:
+        raise ValueError(f"strength must be between 0 and 1, got {strength!r}")
+    if max_side is not None and (int(max_side) != max_side or max_side < 1):
+        raise ValueError(f"max_side must be a positive number of pixels, got {max_side!r}")
+    if beat_sync and _is_none(music):
+        raise ValueError("beat_sync needs music; it cannot be used with music='none'")
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 1: photos
+# ---------------------------------------------------------------------------------------------
+
+def _load(path, max_side):
+    """(image, None) or (None, problem) for one photo file."""
+    try:
+        return images.load_image(path, max_side=max_side), None
+    except images.ImageError as e:
+        return None, e.problem
+    except OSError as e:
+        return None, str(e)
+
+
+def _thumb(image, height=SHEET_HEIGHT):
+    h, w = image.shape[:2]
+    return images.resize_to(image, max(1, round(w * height / h)), height)
+
+
+def contact_sheet(originals, repainted, height=SHEET_HEIGHT):
+    """One image: each original above its repainted version, side by side (float32 RGB)."""
+    columns = []
+    for a, b in zip(originals, repainted):
+        pair = [images.resize_to(x, max(1, round(x.shape[1] * height / x.shape[0])), height)
+                for x in (images.to_float32(a), images.to_float32(b))]
+        width = min(p.shape[1] for p in pair)
+        columns.append(np.concatenate([p[:, :width] for p in pair], axis=0))
+    if not columns:
+        raise ValueError("a contact sheet needs at least one photo")
+    gap = np.ones((2 * height, 4, 3), np.float32)
+    return np.concatenate([c for col in columns for c in (col, gap)][:-1], axis=1)
+
+
+class _Models:
+    """Loads each style network once, when its first photo comes."""
+
+    def __init__(self, resolved):
+        self.resolved = resolved
+        self.models = {}
+
+    def get(self, k):
+        label, path, model = self.resolved[k % len(self.resolved)]
+        if label == NO_STYLE:
+            return label, None
+        if model is not None:
+            return label, model
+        if path not in self.models:
+            from albumlib import style_nets
+            self.models[path] = style_nets.load(path)
+        return label, self.models[path]
+
+
+def _repaint_photos(files, resolved, *, max_side, strength, preserve_color, store_dir,
+                    sheet, progress, skipped):
+    """Phase 1: (film items, labels, used paths, written paths, sheet thumbnails)."""
+    from tqdm.auto import tqdm
+
+    models = _Models(resolved)
+    any_style = any(label != NO_STYLE for label, _, _ in resolved)
+    if any_style:
+        from albumlib import fast_style, stylize      # TensorFlow: only when repainting
+    items, labels, used, written, thumbs = [], [], [], [], []
+    taken = set()
+    with tqdm(files, desc="repainting" if any_style else "checking photos", unit="photo",
+              disable=not progress) as bar:
+        for path in bar:
+            label, model = models.get(len(items))
+            if model is None:
+                # Kept as it is: only check that it decodes (a JPEG decodes at 1/8 scale for
+                # this); the film loads it at the canvas size when its turn comes.
+                image, problem = _load(path, 4 * SHEET_HEIGHT if sheet else 64)
+            else:
+                image, problem = _load(path, max_side)
+            if problem is not None:
+                warnings.warn(f"skipping {path}: {problem}", images.SkippedImageWarning,
+                              stacklevel=3)
+                skipped.append((Path(path), problem))
+                continue
+            if model is not None and min(image.shape[:2]) < fast_style.MIN_SIDE:
+                warnings.warn(f"{path}: {image.shape[1]}x{image.shape[0]} pixels is too small "
+                              f"for the style network; it appears as it is",
+                              images.SkippedImageWarning, stacklevel=3)
+                label, model = NO_STYLE, None
+            if model is None:
+                item = Path(path)
+                if sheet:
+                    thumbs.append((_thumb(image), _thumb(image)))
+            else:
+                out = stylize.stylize_images(model, [image], strength=strength,
+                                             preserve_color=preserve_color)[0]
+                if sheet:
+                    thumbs.append((_thumb(image), _thumb(out)))
+                item = images.to_uint8(out)
+                del out
+                if store_dir is not None:
+                    stem = f"{Path(path).stem}_{label}"
+                    target, n = Path(store_dir) / f"{stem}.jpg", 0
+                    while target.name in taken:   # two photos with the same stem (a.jpg, a.png)
+                        n += 1
+                        target = Path(store_dir) / f"{stem}-{n}.jpg"
+                    taken.add(target.name)
+                    images.save_image(item, target, overwrite=True)
+                    written.append(target)
+                    item = target
+            items.append(item)
+            labels.append(label)
+            used.append(Path(path))
+    return items, labels, used, written, thumbs
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 2: music
+# ---------------------------------------------------------------------------------------------
+
+def sample_pieces():
+    """The bundled sample pieces (data/music/*.mp3), in name order."""
+    from albumlib import audio, paths
+
+    return audio.list_audio(paths.data_path("music"))
+
+
+def sample_soundtrack(seconds, seed=0, sr=video.AUDIO_SR):
+    """(signal, sr, [pieces]): bundled sample pieces, one after another, for `seconds`.
+
+    Starts with piece `seed` (modulo their number) and goes on with the next ones, half a second
+    apart, until the film is covered (the film fades the music out at its end).
+    """
+    from albumlib import audio
+
+    pieces = sample_pieces()
+    if not pieces:
+        raise FileNotFoundError("no bundled sample music in data/music")
+    need = int(np.ceil(seconds * sr))
+    parts, used, have, k = [], [], 0, int(seed) % len(pieces)
+    gap = np.zeros(int(SAMPLE_GAP_SECONDS * sr), np.float32)
+    while have < need:
+        piece = pieces[k % len(pieces)]
+        signal = audio.load_audio(piece, sr=sr)
+        if parts:
+            parts.append(gap)
+            have += gap.size
+        parts.append(signal)
+        used.append(piece)
+        have += signal.size
+        k += 1
+    return np.concatenate(parts) if len(parts) > 1 else parts[0], sr, used
+
+
+def _default_bundle_dir():
+    from albumlib import music, paths
+
+    try:
+        return paths.data_path(music.DEFAULT_BUNDLE)
+    except FileNotFoundError:
+        return Path("data") / music.DEFAULT_BUNDLE
+
+
+def _prepare_music(music, music_model, notes, say):
+    """Before phase 1: ("file", (signal, sr), text) / ("model", bundle, text) /
+    ("samples", None, text) / ("none", None, text). Raises for a bad explicit choice."""
+    from albumlib import audio
+    from albumlib import music as music_lib
+
+    if music is not None and music_model is not None:
+        raise ValueError("give either music (a track) or music_model (a model that composes), "
+                         "not both")
+    if music is not None:
+        if _is_none(music):
+            return "none", None, "no music (a silent film)"
+        path = Path(music).expanduser()
+        audio._checked_file(path)
+        signal = audio.load_audio(path, sr=video.AUDIO_SR)
+        return "file", (signal, video.AUDIO_SR), f"the track {path}"
+    if music_model is not None:
+        bundle = music_lib.load_bundle(Path(music_model).expanduser())
+        return "model", bundle, f"composed by the music model {bundle.path}"
+    default = _default_bundle_dir()
+    if not (default / music_lib.BUNDLE_JSON).is_file():
+        why = f"no music model is bundled yet ({default} is missing)"
+    else:
+        try:
+            bundle = music_lib.load_bundle(default)
+            return "model", bundle, f"composed by the bundled music model {default}"
+        except (OSError, ValueError) as e:
+            why = f"the bundled music model could not be read ({e})"
+    note = (f"note: {why}; the soundtrack is a bundled sample piece from data/music instead "
+            f"(pass --music FILE to use your own track, or --music-model DIR for a model "
+            f"trained with albumlib.music_train)")
+    notes.append(note)
+    say(note)
+    return "samples", None, "bundled sample music"
+
+
+def _soundtrack(kind, source, text, seconds, seed, progress, store_dir):
+    """Phase 2: (audio for make_video, description, saved WAV or None)."""
+    from albumlib import audio
+    from albumlib import music as music_lib
+
+    if kind == "none":
+        return None, text, None
+    if kind == "file":
+        return source, text, None
+    if kind == "model":
+        signal = music_lib.compose(source, seconds=seconds + MUSIC_TAIL_SECONDS, seed=seed,
+                                   progress=progress)
+        sr = source.config.sr
+        peak = float(np.max(np.abs(signal))) if signal.size else 0.0
+        if not np.isfinite(peak) or peak < 1e-4:
+            warnings.warn(f"the music composed by {source.path} is silent or broken "
+                          f"(peak {peak:.3g}); the film will be quiet", UserWarning,
+                          stacklevel=3)
+        wav = None
+        if store_dir is not None:
+            wav = audio.save_wav(Path(store_dir) / "soundtrack.wav", signal, sr, overwrite=True)
+        return (signal, sr), f"{text} ({seconds + MUSIC_TAIL_SECONDS:.1f} s, seed {seed})", wav
+    signal, sr, used = sample_soundtrack(seconds + MUSIC_TAIL_SECONDS, seed)
+    names = ", ".join(p.name for p in used)
+    return (signal, sr), f"bundled sample music: {names}", None
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+# ---------------------------------------------------------------------------------------------
+
+def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SIDE, strength=1.0,
+               preserve_color=False, music_model=None, music=None, music_seed=0,
+               seconds_per_photo=1.0, transition="crossfade", transition_seconds=0.3,
+               ken_burns=False, beat_sync=False, size="720p", fps=30, fit="letterbox",
+               overwrite=False, progress=True, verbose=True, work_dir=None,
+               contact_sheet_path=None):
+    """Photos -> repainted photos -> soundtrack -> film; returns an `AlbumResult`.
+
+    photos: an album folder, a photo file, or a list of them.
+    out_path: the film, .mp4 (default when no suffix; a folder gets album.mp4 inside) or .webm;
+        missing folders are created; never replaced unless overwrite=True.
+    style: a bundled fast network name, a .npz/.keras file, a keras model, "none" (the photos as
+        they are), or a list of these cycled over the photos.
+    max_side, strength, preserve_color: repaint at most max_side px on the long side (None: full
+        size), blend with the photo (1: fully repainted), keep the photo's colours.
+    music: a music file, or "none" for a silent film; music_model: a bundle folder to compose
+        with (default: data/music_model, else bundled sample pieces, with a note);
+        music_seed: picks the seed sequence (or the first sample piece) and the Ken Burns moves.
+    seconds_per_photo, transition ("crossfade" or "none"), transition_seconds, ken_burns,
+    beat_sync, size ("720p", "1080p", "480p", "portrait", "square" or "WxH"), fps,
+    fit ("letterbox" or "blur"): the film, as in `video.make_video`.
+    work_dir: also keep the repainted photos (JPEG) and a composed soundtrack (WAV) there.
+    contact_sheet_path: also write a contact sheet (originals above repainted photos) there
+        (never replacing a file unless overwrite=True).
+    progress: tqdm bars; verbose: print what each phase did and how long it took.
+    """
+    start = time.perf_counter()
+    say = print if verbose else (lambda *a, **k: None)
+    notes = []
+    # Everything that can be checked is checked before the first photo is repainted.
+    target = output_path(out_path, overwrite)
+    video.canvas_size(size)
+    _check_options(seconds_per_photo, transition, transition_seconds, fit, fps, strength,
+                   max_side, beat_sync, music)
+    files = candidate_photos(photos)
+    resolved = resolve_styles(style)
+    if contact_sheet_path is not None:
+        contact_sheet_path = Path(contact_sheet_path)
+        if contact_sheet_path.suffix.lower() not in images.SAVE_FORMATS:
+            raise ValueError(f"{contact_sheet_path}: the contact sheet must be named "
+                             f"{', '.join(images.SAVE_FORMATS)}")
+        if contact_sheet_path.exists() and not overwrite:
+            raise OutputExistsError(contact_sheet_path)
+    t = time.perf_counter()
+    kind, source, music_text = _prepare_music(music, music_model, notes, say)
+    music_seconds = time.perf_counter() - t
+
+    timings = {}
+    with tempfile.TemporaryDirectory(prefix="albumlib-album-") as tmp:
+        store_dir = None
+        if work_dir is not None:
+            store_dir = Path(work_dir)
+            store_dir.mkdir(parents=True, exist_ok=True)
+        elif len(files) > IN_MEMORY_PHOTOS and any(lb != NO_STYLE for lb, _, _ in resolved):
+            store_dir = Path(tmp)
+
+        # Phase 1: repaint.
+        t = time.perf_counter()
+        skipped = []
+        items, labels, used, written, thumbs = _repaint_photos(
+            files, resolved, max_side=max_side, strength=strength,
+            preserve_color=preserve_color, store_dir=store_dir,
+            sheet=contact_sheet_path is not None, progress=progress, skipped=skipped)
+        if not items:
+            where = ", ".join(str(p) for p in ([photos] if isinstance(photos, (str, os.PathLike))
+                                               else photos))
+            raise images.ImageError(where, f"none of its {len(files)} photo files could be read "
+                                           f"(see the warnings above)")
+        timings["repaint"] = time.perf_counter() - t
+        styled = sorted({lb for lb in labels if lb != NO_STYLE})
+        what = (f"repainted {len(items)} photo(s) with {', '.join(styled)}" if styled
+                else f"kept {len(items)} photo(s) as they are (no style)")
+        skip_text = f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""
+        say(f"phase 1/3 repaint: {what}{skip_text} in {timings['repaint']:.1f} s")
+
+        # Phase 2: music.
+        t = time.perf_counter()
+        film_seconds = len(items) * float(seconds_per_photo)
+        track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds,
+                                             music_seed, progress,
+                                             Path(work_dir) if work_dir is not None else None)
+        timings["music"] = music_seconds + time.perf_counter() - t
+        say(f"phase 2/3 music: {music_text} in {timings['music']:.1f} s")
+
+        # Phase 3: the film.
+        t = time.perf_counter()
+        result = video.make_video(
+            items, track, target, seconds_per_photo=seconds_per_photo, size=size, fps=fps,
+            fit=fit, transition=transition, transition_seconds=transition_seconds,
+            ken_burns=ken_burns, beat_sync=beat_sync, overwrite=overwrite, progress=progress,
+            seed=music_seed)
+        notes += result.notes           # e.g. a WebM written where H.264 was missing
+        timings["film"] = time.perf_counter() - t
+        say(f"phase 3/3 film: {result.n_frames} frames, {result.size[0]}x{result.size[1]}, "
+            f"{result.codec}, in {timings['film']:.1f} s")
+
+    sheet = None
+    if contact_sheet_path is not None and thumbs:
+        sheet = images.save_image(contact_sheet([a for a, _ in thumbs], [b for _, b in thumbs]),
+                                  contact_sheet_path, overwrite=True)
+    timings["total"] = time.perf_counter() - start
+    say(f"film: {result.path} ({result.duration:.1f} s, {len(items)} photos) in "
+        f"{timings['total']:.0f} s (repaint {timings['repaint']:.0f} s, music "
+        f"{timings['music']:.0f} s, film {timings['film']:.0f} s)")
+    return AlbumResult(path=result.path, video=result, photos=used, skipped=skipped,
+                       styles=labels, music=music_text, timings=timings, notes=notes,
+                       contact_sheet=sheet, repainted=written if work_dir is not None else [],
+                       soundtrack=wav)
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo
+# ---------------------------------------------------------------------------------------------
+
+def demo_styles():
+    """The bundled fast networks in the paintings' order (starry_night, wave, the_scream, ...)."""
+    from albumlib import style_nets, styles
+
+    bundled = style_nets.list_bundled()
+    order = [s for s in styles.list_styles() if s in bundled]
+    return order + [s for s in bundled if s not in order]
+
+
+def make_demo(out_dir="outputs/demo", *, limit=None, style=None, profile=None, progress=True,
+              verbose=True, **options):
+    """`python -m albumlib demo`: the bundled sample album as a film in out_dir/album.mp4.
+
+    Each photo is repainted with another bundled fast network (`style` overrides), the music is
+    the bundled model's (or a bundled sample piece, with a note), and a contact sheet is written
+    beside the film. Sizes follow the profile (DEMO_SETTINGS; smoke is seconds long); `limit`
+    caps the number of photos (default: the profile's album_limit). The demo's two files are
+    replaced on each run. Other keyword options go to `make_album`.
+    """
+    from albumlib import paths
+    from albumlib.profiles import get_profile
+
+    prof = get_profile(profile)
+    settings = {**DEMO_SETTINGS.get(prof.name, DEMO_SETTINGS["cpu"]), **options}
+    limit = prof.album_limit if limit is None else limit
+    files = images.list_album(paths.data_path("album"))
+    if limit:
+        files = files[:limit]
+    if style is None:
+        style = demo_styles() or [NO_STYLE]
+    out_dir = Path(out_dir)
+    if verbose:
+        entries = _style_list(style)
+        used = list(dict.fromkeys(str(entries[k % len(entries)]) for k in range(len(files))))
+        names = ", ".join(used)
+        print(f"profile {prof.name}: a film of {len(files)} bundled photos ({names}) at "
+              f"{settings['size']} into {out_dir}")
+    return make_album(files, out_dir / "album.mp4", style=style, overwrite=True,
+                      contact_sheet_path=out_dir / "contact_sheet.jpg", progress=progress,
+                      verbose=verbose, **settings)
