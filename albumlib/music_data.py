@@ -1,7 +1,7 @@
 """FFT-block features of a music collection, streamed to disk, and tf.data pipelines over them.
 
-`build_dataset` decodes one song at a time, in chunks of blocks, and appends its FFT blocks to a
-float32 `.npy` shard of its own, so a collection far larger than memory can be used; a JSON
+`build_dataset` decodes song after song, in chunks of blocks, and appends each song's FFT blocks
+to a float32 `.npy` shard of its own, so a collection far larger than memory can be used; a JSON
 manifest records each song (size, mtime, blocks, shard) and the running statistics that the
 scalers need. Running it again processes only new or changed songs. `sequence_dataset` reads the
 shards through memory maps and yields normalised (x, y) batches that never cross songs.
@@ -13,6 +13,7 @@ Layout of `out_dir` (which belongs to albumlib: it must be new, empty or built h
     shards/<song>-<hash>.stats.npy float64 (2, features): that song's sum and sum of squares
 """
 
+import concurrent.futures
 import dataclasses
 import functools
 import hashlib
@@ -32,7 +33,11 @@ MANIFEST = "manifest.json"
 SHARDS = "shards"
 SUM_FILE, SUMSQ_FILE = "bin_sum.npy", "bin_sumsq.npy"
 FORMAT_VERSION = 1
+# How the blocks are transformed (`audio.to_fft_blocks`: float32 since the benchmark of issue 4;
+# before, float64, and no such setting): a folder built otherwise is rebuilt, not mixed.
+FFT_DTYPE = "float32"
 _NPY_HEADER_BYTES = 128  # fixed, so the real shape can be written once the song is decoded
+_WRITE_BLOCKS = 8  # blocks transformed, then written by a thread while the next are transformed
 
 
 @dataclasses.dataclass
@@ -82,25 +87,66 @@ def _save_npy(path, array):
         np.save(f, array, allow_pickle=False)
 
 
-def _write_song(path, shard_path, stats_path, settings, chunk_blocks):
-    """Decode one song in chunks into a shard and its stats file; return its manifest fields."""
+def _write_song(path, shard_path, stats_path, settings, chunk_blocks, reader=None):
+    """Decode one song in chunks into a shard and its stats file; return its manifest fields.
+
+    `reader`: an `audio._ChunkReader` of the song already started (the builder starts the next
+    song's while this one is processed); by default one is started here. It is closed here.
+    Each chunk is transformed a few blocks at a time (blocks and statistics in one pass, while
+    they are in cache), and a thread writes each group to the shard while the next is computed.
+    """
     block_size, kind, sr = settings["block_size"], settings["kind"], settings["sr"]
     features = settings["n_features"]
-    stats = BlockStats(0, 0.0, np.zeros(features), np.zeros(features))
-    n_samples = 0
-    with fileio.atomic_path(shard_path) as tmp:
+    stats = audio._SpectrumStats(block_size, kind)
+    n_samples, group = 0, _WRITE_BLOCKS * block_size
+    if reader is None:
+        reader = audio._ChunkReader(path, sr, chunk_blocks * block_size)
+    with reader, fileio.atomic_path(shard_path) as tmp:
         with open(tmp, "wb") as f:
-            f.write(_npy_header(0, features))
-            for chunk in audio.iter_audio_chunks(path, sr, chunk_blocks * block_size):
-                blocks = audio.to_fft_blocks(chunk, block_size, kind)
-                f.write(np.ascontiguousarray(blocks, dtype="<f4").data)
-                stats = stats + BlockStats.of(blocks)
-                n_samples += chunk.size
+            with _BackgroundWriter(f) as writer:
+                writer.write(_npy_header(0, features))
+                for chunk in reader:
+                    for first in range(0, chunk.size, group):
+                        blocks = audio._fft_blocks(chunk[first:first + group], block_size, kind,
+                                                   stats)
+                        writer.write(np.ascontiguousarray(blocks, dtype="<f4").data)
+                    n_samples += chunk.size
             f.seek(0)
             f.write(_npy_header(stats.n, features))
+    stats = stats.block_stats()
     _save_npy(stats_path, np.stack([stats.total, stats.total_sq]))
     return {"n_samples": n_samples, "duration_s": round(n_samples / sr, 3),
             "n_blocks": stats.n, "max_abs": stats.max_abs}
+
+
+class _BackgroundWriter:
+    """Write buffers to a file in a thread, one at a time, while the caller computes the next.
+
+    `write` waits for the previous write first (so at most two buffers are alive); leaving the
+    `with` block waits for the last one. A failed write raises from the next call or the exit.
+    """
+
+    def __init__(self, file):
+        self._file, self._pending = file, None
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="shard writer")
+
+    def write(self, data):
+        self.wait()
+        self._pending = self._pool.submit(self._file.write, data)
+
+    def wait(self):
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def _shard_stem(name, size, mtime_ns, settings):
@@ -216,21 +262,45 @@ def _unchanged(out_dir, entry, stat):
             and all(p.is_file() for p in _song_files(out_dir, entry)))
 
 
+def _build_song(out_dir, path, name, stat, settings, chunk_blocks, reader, songs, report):
+    """Write one new or changed song (or skip it with a warning) and update the manifest."""
+    stem = _shard_stem(name, stat.st_size, stat.st_mtime_ns, settings)
+    entry = {"name": name, "path": str(path.absolute()), "size": stat.st_size,
+             "mtime_ns": stat.st_mtime_ns, "shard": f"{stem}.npy", "stats": f"{stem}.stats.npy"}
+    try:
+        entry.update(_write_song(path, *_song_files(out_dir, entry), settings, chunk_blocks,
+                                 reader))
+    except (AudioError, OSError) as e:
+        problem = getattr(e, "problem", str(e))
+        warnings.warn(f"skipping {path}: {problem}", SkippedAudioWarning, stacklevel=3)
+        report.skipped.append((name, problem))
+        songs.pop(name, None)
+        return
+    previous, songs[name] = songs.get(name), entry
+    report.processed.append(name)
+    _write_manifest(out_dir, report.manifest)  # after each song: an interrupted build resumes
+    for old_file in set(_song_files(out_dir, previous) if previous else ()) - set(
+            _song_files(out_dir, entry)):
+        old_file.unlink(missing_ok=True)
+
+
 def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=10, sr=44100,
                   recursive=False, chunk_blocks=64, progress=None, verbose=True):
     """Decode a music folder into FFT-block shards and a manifest, incrementally; notebook 03.
 
-    Songs are decoded one at a time in chunks of `chunk_blocks` blocks, so memory stays bounded
-    (about chunk_blocks * block_size * 40 bytes) whatever the collection's length. Unchanged
-    files (same size and mtime) are not decoded again; removed ones are dropped; unreadable ones
-    are skipped with a SkippedAudioWarning. Returns a BuildReport (printed when `verbose`).
+    Songs are decoded in chunks of `chunk_blocks` blocks, the next song's decoder running while
+    the current song is transformed and written, so memory stays bounded (about chunk_blocks *
+    block_size * 32 bytes for mono songs, 60 for stereo) whatever the collection's length.
+    Unchanged files (same size and mtime) are not decoded again; removed ones are dropped;
+    unreadable ones are skipped with a SkippedAudioWarning. Returns a BuildReport (printed when
+    `verbose`).
     """
     from tqdm.auto import tqdm
 
     if int(chunk_blocks) < 1:
         raise ValueError(f"chunk_blocks must be positive, got {chunk_blocks!r}")
     settings = {"sr": int(sr), "block_size": int(block_size), "kind": kind,
-                "n_features": audio.n_features(block_size, kind)}
+                "n_features": audio.n_features(block_size, kind), "fft_dtype": FFT_DTYPE}
     music_folder = Path(music_folder)
     paths = audio.list_audio(music_folder, recursive=recursive)
     if not paths:
@@ -247,33 +317,31 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     _remove_unreferenced(out_dir, songs)
     if progress is None:
         progress = len(paths) > 1
-    with tqdm(list(zip(paths, names)), desc="music features", unit="song",
-              disable=not progress) as bar:
-        for path, name in bar:
-            bar.set_postfix_str(name[-30:], refresh=False)
-            stat = path.stat()
-            if _unchanged(out_dir, songs.get(name), stat):
-                report.unchanged.append(name)
-                continue
-            stem = _shard_stem(name, stat.st_size, stat.st_mtime_ns, settings)
-            entry = {"name": name, "path": str(path.absolute()), "size": stat.st_size,
-                     "mtime_ns": stat.st_mtime_ns, "shard": f"{stem}.npy",
-                     "stats": f"{stem}.stats.npy"}
-            try:
-                entry.update(_write_song(path, *_song_files(out_dir, entry), settings,
-                                         int(chunk_blocks)))
-            except (AudioError, OSError) as e:
-                problem = getattr(e, "problem", str(e))
-                warnings.warn(f"skipping {path}: {problem}", SkippedAudioWarning, stacklevel=2)
-                report.skipped.append((name, problem))
-                songs.pop(name, None)
-                continue
-            previous, songs[name] = songs.get(name), entry
-            report.processed.append(name)
-            _write_manifest(out_dir, manifest)  # after each song: an interrupted build resumes
-            for old_file in set(_song_files(out_dir, previous) if previous else ()) - set(
-                    _song_files(out_dir, entry)):
-                old_file.unlink(missing_ok=True)
+    todo = []
+    for path, name in zip(paths, names):
+        stat = path.stat()
+        if _unchanged(out_dir, songs.get(name), stat):
+            report.unchanged.append(name)
+        else:
+            todo.append((path, name, stat))
+    start = functools.partial(audio._ChunkReader, sr=int(sr),
+                              chunk_samples=int(chunk_blocks) * int(block_size))
+    following = start(todo[0][0]) if todo else None
+    try:
+        with tqdm(todo, desc="music features", unit="song", disable=not progress) as bar:
+            for i, (path, name, stat) in enumerate(bar):
+                bar.set_postfix_str(name[-30:], refresh=False)
+                reader, following = following, None
+                try:
+                    # ffmpeg decodes the next song while this one is transformed and written
+                    following = start(todo[i + 1][0]) if i + 1 < len(todo) else None
+                    _build_song(out_dir, path, name, stat, settings, int(chunk_blocks), reader,
+                                songs, report)
+                finally:
+                    reader.close()
+    finally:
+        if following is not None:
+            following.close()  # an interrupted build leaves no ffmpeg running
     report.too_short = sorted(n for n, e in songs.items() if e["n_blocks"] < seq_len + 1)
     manifest["seq_len"] = int(seq_len)
     _finish_manifest(out_dir, manifest)

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import threading
 import warnings
 
 import numpy as np
@@ -137,6 +138,125 @@ def test_iter_audio_chunks_matches_whole_file(tmp_path):
     chunks = list(audio.iter_audio_chunks(path, chunk_samples=10000))
     assert [c.size for c in chunks[:-1]] == [10000] * (len(chunks) - 1)
     np.testing.assert_array_equal(np.concatenate(chunks), audio.load_audio(path))
+
+
+@pytest.fixture
+def plain_decoder(monkeypatch):
+    """Make every decoder use the plain ffmpeg command (no filter-graph input)."""
+    monkeypatch.setattr(audio, "_ffmpeg_major", lambda: 0)
+
+
+def plain_decode(monkeypatch, path, **kw):
+    """load_audio(backend="ffmpeg") with the plain command only."""
+    with monkeypatch.context() as m:
+        m.setattr(audio, "_ffmpeg_major", lambda: 0)
+        return audio.load_audio(path, backend="ffmpeg", **kw)
+
+
+def count_fallbacks(monkeypatch):
+    """A list that records the files whose fast decoder reported an error."""
+    fell, failed = [], audio._Decoder.failed
+
+    def spy(self):
+        result = failed(self)
+        if result:
+            fell.append(self.path.name)
+        return result
+
+    monkeypatch.setattr(audio._Decoder, "failed", spy)
+    return fell
+
+
+@pytest.mark.parametrize("ext", [".mp3", ".ogg", ".flac", ".m4a", ".wav"])
+def test_fast_and_plain_commands_decode_the_same_samples(tmp_path, monkeypatch, ext):
+    stereo = np.stack([sine(440, 1.3, sr=48000), sine(660, 1.3, sr=48000, amp=0.3)], axis=1)
+    src = write_wav(tmp_path / "src.wav", stereo, sr=48000)
+    path = src if ext == ".wav" else encode(src, tmp_path / f"s{ext}", *CODECS[ext])
+    fell = count_fallbacks(monkeypatch)
+    fast = audio.load_audio(path, backend="ffmpeg")
+    chunks = list(audio.iter_audio_chunks(path, chunk_samples=20000))
+    assert fell == []  # a sound file takes the fast path to the end
+    np.testing.assert_array_equal(fast, plain_decode(monkeypatch, path))
+    np.testing.assert_array_equal(np.concatenate(chunks), fast)  # threaded == unthreaded
+    assert [c.size for c in chunks[:-1]] == [20000] * (len(chunks) - 1)
+
+
+def test_damaged_mp3_is_decoded_past_the_damage(tmp_path, monkeypatch):
+    """The fast command stops at a damaged frame; the plain one takes over where it stopped."""
+    mp3 = encode(write_wav(tmp_path / "s.wav", sine(440, 6.0)), tmp_path / "s.mp3",
+                 *CODECS[".mp3"])
+    data = mp3.read_bytes()
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data[:len(data) // 3] + b"\x00" * 3000 + data[len(data) // 3 + 3000:])
+    expected = plain_decode(monkeypatch, damaged)
+    assert expected.size > 5 * SR  # the plain command skips the damage and goes on
+    fell = count_fallbacks(monkeypatch)
+    np.testing.assert_array_equal(audio.load_audio(damaged), expected)
+    for chunk_samples in (10000, 44100 * 64):  # the switch inside a chunk, or the only one
+        got = np.concatenate(list(audio.iter_audio_chunks(damaged, chunk_samples=chunk_samples)))
+        np.testing.assert_array_equal(got, expected)
+    assert fell == ["damaged.mp3"] * 3
+
+
+def test_plain_command_alone_still_works(tmp_path, plain_decoder):
+    path = encode(write_wav(tmp_path / "s.wav", sine(440, 0.5)), tmp_path / "s.ogg",
+                  *CODECS[".ogg"])
+    assert "-i" in audio._decode_command(path, SR) and "lavfi" not in audio._decode_command(
+        path, SR)
+    assert abs(peak_hz(audio.load_audio(path)) - 440) < 3
+    np.testing.assert_array_equal(np.concatenate(list(audio.iter_audio_chunks(path, SR, 5000))),
+                                  audio.load_audio(path))
+
+
+def ffmpeg_processes(monkeypatch):
+    """A list that records every ffmpeg decoder albumlib.audio starts."""
+    audio._ffmpeg_major()  # its `ffmpeg -version`, once per process, is not a decoder
+    started, popen = [], subprocess.Popen
+
+    def spy(*args, **kwargs):
+        proc = popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(audio.subprocess, "Popen", spy)
+    return started
+
+
+def reader_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("ffmpeg reader")]
+
+
+def test_consumer_stopping_early_stops_ffmpeg_and_the_reader(tmp_path, monkeypatch):
+    path = encode(write_wav(tmp_path / "s.wav", sine(440, 20.0)), tmp_path / "s.flac")
+    started = ffmpeg_processes(monkeypatch)
+    chunks = audio.iter_audio_chunks(path, chunk_samples=1000)  # the queue fills at once
+    first = next(chunks)
+    assert first.size == 1000 and len(started) == 1 and reader_threads()
+    chunks.close()
+    assert started[0].poll() is not None  # killed (it had 19.9 s left to decode)
+    assert started[0].stdout.closed and not reader_threads()
+
+
+def test_chunk_reader_started_early_reports_problems_when_read(tmp_path):
+    missing = audio._ChunkReader(tmp_path / "nope.mp3")
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    empty = audio._ChunkReader(tmp_path / "empty.mp3")
+    (tmp_path / "bad.mp3").write_text("not music" * 100)
+    bad = audio._ChunkReader(tmp_path / "bad.mp3")
+    with pytest.raises(FileNotFoundError, match="nope.mp3"):
+        list(missing)
+    with pytest.raises(AudioError, match="empty.mp3"):
+        list(empty)
+    with pytest.raises(AudioError, match="bad.mp3"):
+        list(bad)
+    for reader in (missing, empty, bad):
+        reader.close()
+        reader.close()  # closing twice is harmless
+    assert not reader_threads()
+    closed = audio._ChunkReader(write_wav(tmp_path / "s.wav", sine(440, 0.2)))
+    closed.close()
+    with pytest.raises(ValueError, match="closed"):
+        list(closed)  # an error, not a wait for chunks that never come
 
 
 def test_scipy_backend_refuses_mp3(tmp_path):
@@ -325,6 +445,64 @@ def test_empty_signal_and_bad_shapes():
         audio.to_fft_blocks(np.zeros((10, 2)), 4)
     with pytest.raises(ValueError, match="kind"):
         audio.to_fft_blocks(np.zeros(10), 4, kind="stft")
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 7, 100, 101, 4096, 44100])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mirrored_fft_equals_numpy_fft(block_size, dtype):
+    x = np.random.default_rng(block_size).uniform(-1, 1, 3 * block_size + 5).astype(dtype)
+    spectra = np.fft.fft(audio.to_blocks(x, block_size), axis=1)
+    expected = np.concatenate([spectra.real, spectra.imag], axis=1)
+    got = audio.to_fft_blocks(x, block_size)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
+    half = spectra[:, :block_size // 2 + 1]
+    rfft = audio.to_fft_blocks(x, block_size, "rfft")
+    np.testing.assert_allclose(rfft, np.concatenate([half.real, half.imag], axis=1), rtol=0,
+                               atol=1e-6 * np.abs(expected).max())
+    # Hermitian symmetry holds exactly: X[n - k] = conj(X[k])
+    k = np.arange(1, block_size)
+    np.testing.assert_array_equal(got[:, block_size - k], got[:, k])
+    np.testing.assert_array_equal(got[:, block_size + block_size - k], -got[:, block_size + k])
+
+
+def test_fft_blocks_of_views_and_odd_strides():
+    x = np.random.default_rng(5).uniform(-1, 1, 2001).astype(np.float32)
+    expected = audio.to_fft_blocks(x.copy(), 100)
+    np.testing.assert_array_equal(audio.to_fft_blocks(x[:2001], 100), expected)
+    strided = np.repeat(x, 2)[::2]  # not contiguous
+    np.testing.assert_array_equal(audio.to_fft_blocks(strided, 100), expected)
+    offset = np.frombuffer(b"\0" + x.tobytes(), dtype=np.float32, offset=1)  # unaligned
+    np.testing.assert_array_equal(audio.to_fft_blocks(offset, 100), expected)
+
+
+def test_fft_round_trip_error_at_float32_precision():
+    """Blocks are transformed in float32: the round trip stays within ~1e-6 of the peak."""
+    rng = np.random.default_rng(6)
+    t = np.arange(5 * SR) / SR
+    music = 0.6 * np.sin(2 * np.pi * 220 * t) + 0.3 * rng.uniform(-1, 1, t.size)
+    for x in (music.astype(np.float32), rng.uniform(-1, 1, 3 * SR).astype(np.float32)):
+        back = audio.from_fft_blocks(audio.to_fft_blocks(x), length=x.size)
+        assert np.abs(back - x).max() < 1e-6 * np.abs(x).max()
+
+
+@pytest.mark.parametrize("kind", ["fft", "rfft"])
+@pytest.mark.parametrize("block_size, n", [(100, 2345), (101, 1010), (44100, 3 * 44100 + 7),
+                                           (2, 9), (5, 0)])
+def test_spectrum_stats_equal_block_stats(kind, block_size, n):
+    """Statistics summed from the rfft halves, group by group, equal those of the blocks."""
+    x = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
+    stats = audio._SpectrumStats(block_size, kind)
+    parts = [audio._fft_blocks(x[i:i + 3 * block_size], block_size, kind, stats)
+             for i in range(0, max(n, 1), 3 * block_size)]  # in pieces, as the builder does
+    blocks = np.concatenate(parts)
+    np.testing.assert_array_equal(blocks, audio.to_fft_blocks(x, block_size, kind))
+    got, expected = stats.block_stats(), audio.BlockStats.of(blocks)
+    assert got.n == expected.n and got.max_abs == expected.max_abs
+    assert got.total.dtype == got.total_sq.dtype == np.float64
+    np.testing.assert_allclose(got.total, expected.total, rtol=1e-12,
+                               atol=1e-12 * max(1.0, np.abs(expected.total).max()))
+    np.testing.assert_allclose(got.total_sq, expected.total_sq, rtol=1e-12)
 
 
 # --- scaling -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_build_writes_shards_equal_to_in_memory_blocks(music, tmp_path):
     assert report.processed == ["a.wav", "b song.wav", "c.wav"] and not report.unchanged
     manifest = music_data.load_manifest(out)
     assert manifest["settings"] == {"sr": SR, "block_size": BLOCK, "kind": "fft",
-                                    "n_features": FEATURES}
+                                    "n_features": FEATURES, "fft_dtype": "float32"}
     for name, n_blocks in [("a.wav", 3), ("b song.wav", 4), ("c.wav", 6)]:
         entry = manifest["songs"][name]
         assert entry["n_blocks"] == n_blocks
@@ -157,6 +158,94 @@ def test_unreadable_files_skipped_and_rest_built(music, tmp_path):
     assert not [p for p in (tmp_path / "feat" / "shards").iterdir() if "broken" in p.name]
 
 
+def reader_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("ffmpeg reader")]
+
+
+def ffmpeg_processes(monkeypatch):
+    """A list that records every ffmpeg decoder albumlib.audio starts."""
+    audio._ffmpeg_major()  # its `ffmpeg -version`, once per process, is not a decoder
+    started, popen = [], audio.subprocess.Popen
+
+    def spy(*args, **kwargs):
+        proc = popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(audio.subprocess, "Popen", spy)
+    return started
+
+
+def test_next_song_is_decoded_while_the_current_one_is_written(music, tmp_path, monkeypatch):
+    events, reader_class, write_song = [], audio._ChunkReader, music_data._write_song
+
+    def reader(path, *args, **kwargs):
+        events.append(("decode", path.name))
+        return reader_class(path, *args, **kwargs)
+
+    def write(path, *args, **kwargs):
+        events.append(("write", path.name))
+        return write_song(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "_ChunkReader", reader)
+    monkeypatch.setattr(music_data, "_write_song", write)
+    build(music, tmp_path / "feat")
+    assert events == [("decode", "a.wav"), ("decode", "b song.wav"), ("write", "a.wav"),
+                      ("decode", "c.wav"), ("write", "b song.wav"), ("write", "c.wav")]
+
+
+def test_bad_file_in_the_middle_is_skipped_and_the_rest_built(music, tmp_path, monkeypatch):
+    (music / "b2 broken.mp3").write_text("no music here" * 50)  # between b song and c
+    started = ffmpeg_processes(monkeypatch)
+    with pytest.warns(SkippedAudioWarning, match="b2 broken.mp3") as record:
+        report = build(music, tmp_path / "feat", chunk_blocks=1)
+    assert len(record) == 1
+    assert report.processed == ["a.wav", "b song.wav", "c.wav"]
+    assert [n for n, _ in report.skipped] == ["b2 broken.mp3"]
+    for name in report.processed:
+        np.testing.assert_array_equal(music_data.load_song_blocks(tmp_path / "feat", name),
+                                      direct_blocks(music / name))
+    assert started and all(p.poll() is not None for p in started)
+    assert not reader_threads()
+
+
+def test_interrupted_build_stops_every_decoder_and_resumes(music, tmp_path, monkeypatch):
+    started, write_song = ffmpeg_processes(monkeypatch), music_data._write_song
+
+    def write(path, *args, **kwargs):
+        if path.name == "b song.wav":
+            raise KeyboardInterrupt
+        return write_song(path, *args, **kwargs)
+
+    monkeypatch.setattr(music_data, "_write_song", write)
+    with pytest.raises(KeyboardInterrupt):
+        build(music, tmp_path / "feat")
+    assert len(started) == 3  # a, b and c (started ahead): all stopped
+    assert all(p.poll() is not None for p in started) and not reader_threads()
+    assert not list((tmp_path / "feat" / "shards").glob(".*tmp*"))
+    monkeypatch.setattr(music_data, "_write_song", write_song)
+    report = build(music, tmp_path / "feat")
+    assert report.unchanged == ["a.wav"] and report.processed == ["b song.wav", "c.wav"]
+
+
+def test_background_writer_raises_a_failed_write():
+    class Full:
+        def __init__(self):
+            self.written = []
+
+        def write(self, data):
+            if len(self.written) == 2:
+                raise OSError(28, "No space left on device")
+            self.written.append(bytes(data))
+
+    f = Full()
+    with pytest.raises(OSError, match="No space"):
+        with music_data._BackgroundWriter(f) as writer:
+            for part in (b"a", b"b", b"c", b"d"):
+                writer.write(part)
+    assert f.written == [b"a", b"b"]
+
+
 def test_song_that_turns_unreadable_is_dropped(music, tmp_path):
     out = tmp_path / "feat"
     build(music, out)
@@ -202,6 +291,19 @@ def test_changed_settings_rebuild_everything(music, tmp_path):
     assert report.processed == ["a.wav", "b song.wav", "c.wav"]
     assert music_data.load_song_blocks(out, "a.wav").shape == (6, 400)  # 1100 / 200, padded
     assert len(list((out / "shards").glob("*.npy"))) == 6
+
+
+def test_folder_of_float64_ffts_is_rebuilt(music, tmp_path):
+    """A folder built before the FFT ran in float32 (no fft_dtype setting) is not mixed in."""
+    out = tmp_path / "feat"
+    build(music, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["settings"]["fft_dtype"]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.warns(UserWarning, match="settings changed"):
+        report = build(music, out)
+    assert report.processed == ["a.wav", "b song.wav", "c.wav"]
+    assert music_data.load_manifest(out)["settings"]["fft_dtype"] == "float32"
 
 
 def test_too_short_songs_reported(music, tmp_path):
