@@ -1,4 +1,4 @@
-"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01), waveforms and spectra (notebook 03)."""
+"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01), waveforms and spectra (notebook 03), music model curves (notebook 04)."""
 
 import numpy as np
 
@@ -134,6 +134,91 @@ def show_spectrogram(signal, sr, ax=None, title=None, nperseg=2048, floor_db=-90
     ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")
     ax.figure.colorbar(im, ax=ax, label="dB below peak", fraction=0.04)
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_layer_parameters(names, counts, ax=None, title=None):
+    """Bars of parameters per layer (log scale), labelled with counts and shares; notebook 04."""
+    plt = _plt()
+    counts = np.asarray(counts, dtype=np.float64)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.6 * len(counts) + 1.2))
+    y = np.arange(len(counts))[::-1]
+    ax.barh(y, counts, color="tab:blue")
+    for yi, c in zip(y, counts):
+        ax.text(c * 1.15, yi, f"{c:,.0f} ({c / counts.sum():.1%})", va="center", fontsize=9)
+    ax.set_yticks(y, list(names))
+    ax.set_xscale("log")
+    ax.set_xlim(max(1.0, counts.min() / 3), counts.max() * 12)
+    ax.set_xlabel("parameters (log scale)")
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_music_losses(history, ax=None, title=None, gap=False, baselines=None):
+    """Training, held-out and free-running losses per epoch (log scale), gap shaded; notebook 04."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    epochs = np.asarray(history["epoch"])
+    labels = {"train": "training songs (teacher forced)", "val": "held-out songs (teacher forced)",
+              "val_free": "held-out songs (free running)"}
+    curves = {}
+    for key, label in labels.items():
+        values = np.asarray([np.nan if v is None else v for v in history.get(key, [])], np.float64)
+        if values.size and np.isfinite(values).any():
+            curves[key] = values
+            ax.plot(epochs, values, label=label, marker="." if len(values) <= 30 else None,
+                    ls=":" if key == "val_free" else "-")
+    if gap and "train" in curves and "val" in curves:
+        ax.fill_between(epochs, curves["train"], curves["val"], color="tab:orange", alpha=0.15,
+                        label="gap (held-out - training)")
+        best = int(np.nanargmin(curves["val"]))
+        ax.plot(epochs[best], curves["val"][best], "o", mfc="none", mec="black", ms=10,
+                label=f"lowest held-out loss (epoch {epochs[best]})")
+    for i, (label, value) in enumerate((baselines or {}).items()):
+        ax.axhline(value, color="gray", ls=(0, (1, 2 + i)), lw=1)
+        ax.text(epochs[0] if len(epochs) else 0, value, f" {label}", color="dimgray", fontsize=8,
+                va="bottom")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_block_prediction(true_block, predicted_block, sr, block_size, ax=None, title=None,
+                          floor_db=-80.0):
+    """dB magnitude spectra of a true and a predicted FFT feature block; notebook 04."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    freqs = np.arange(int(block_size) // 2 + 1) * sr / int(block_size)
+    spectra = []
+    for block in (true_block, predicted_block):
+        b = np.asarray(block, dtype=np.float64)
+        half = b.size // 2
+        spectra.append(np.abs(b[:half] + 1j * b[half:])[:freqs.size])
+    peak = max(spectra[0].max(), 1e-30)
+    for mag, label, style in zip(spectra, ("true next block", "predicted"),
+                                 ({"color": "tab:blue", "lw": 0.8},
+                                  {"color": "tab:red", "lw": 0.8, "alpha": 0.8})):
+        db = 20 * np.log10(np.maximum(mag / peak, 10 ** (floor_db / 20)))
+        ax.plot(freqs[1:], db[1:], label=label, **style)
+    ax.set_xscale("log")
+    ax.set_xlim(freqs[1], sr / 2)
+    ax.set_ylim(floor_db - 2, 5)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("dB below the true peak")
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return ax.figure

@@ -51,7 +51,7 @@ PROFILES = {
                    fast_steps=300, fast_crop=128, fast_batch=4, fast_filters=(32, 64, 128),
                    fast_residual_blocks=5, fast_data="album",
                    music_limit=0, music_seconds=0.0, music_block_size=4096, music_hidden=256,
-                   music_epochs=30, music_batch=8, music_checkpoint_every=10),
+                   music_epochs=10, music_batch=8, music_checkpoint_every=5),
     "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
                     album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200,
                     fast_steps=41_392, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
