@@ -1,0 +1,59 @@
+"""The quality yardstick of Johnson et al. (2016, Fig. 5): a fast network against Gatys' optimisation.
+
+Both are judged by the network's own training objective (fast_style.PerceptualLoss): the network
+is as good as N Gatys iterations on a photo when its output's loss is at or below the loss of
+Gatys' optimisation of that same objective after N iterations (taught in notebook 02; the table
+for the bundled networks is made by benchmarks/bench_fast_quality.py).
+"""
+
+from pathlib import Path
+
+from albumlib import fast_style, gatys, style_nets
+
+
+def objective_for(network, default_size=256):
+    """The PerceptualLoss a trained network was trained with (its stored weights); notebook 02."""
+    meta = style_nets.info(network)
+    weights = meta.get("loss_weights") or {}
+    style = meta.get("style") or Path(str(network)).stem  # no info: the file is named after it
+    return fast_style.PerceptualLoss(style, content_weight=weights.get("content"),
+                                     style_weight=weights.get("style"), tv_weight=weights.get("tv"),
+                                     style_size=meta.get("style_size", default_size))
+
+
+def score(loss, photo, image):
+    """Total perceptual loss of `image` as a stylisation of `photo`, a float; notebook 02."""
+    return float(loss(photo[None], image[None])["total"])
+
+
+def gatys_curve(loss, photo, iterations, optimizer="lbfgs"):
+    """{N: loss} of Gatys' optimisation of `loss`'s objective after each N in `iterations`; nb 02.
+
+    Same content and style layers, weights and style image as `loss`; starts from the photo.
+    Every image is scored by `loss` itself, so the numbers compare directly with `score`.
+    Where L-BFGS converges before N, the loss of its final image is reported for N.
+    """
+    wanted = set(int(n) for n in iterations)
+    scores = {}
+
+    def callback(step, history, image):
+        if step in wanted:
+            scores[step] = score(loss, photo, image)
+
+    w = loss.weights
+    result = gatys.stylize(photo, loss.style_image, content_weight=w["content"], style_weight=w["style"],
+                  tv_weight=w["tv"], content_layers=tuple(loss.content_layers),
+                  style_layers=tuple(loss.style_layers), style_layer_weights=loss.style_layer_weights,
+                  steps=max(wanted), image_size=max(photo.shape[:2]), optimizer=optimizer,
+                  init="content", progress=False, callback=callback, callback_every=1)
+    final = None
+    for n in wanted - set(scores):  # L-BFGS stopped early (converged): its last image stands
+        final = score(loss, photo, result.image) if final is None else final
+        scores[n] = final
+    return dict(sorted(scores.items()))
+
+
+def first_reach(curve, target):
+    """Smallest N of `curve` at which Gatys' loss is at or below `target`, else None; notebook 02."""
+    hits = [n for n in sorted(curve) if curve[n] <= target]
+    return hits[0] if hits else None

@@ -1,0 +1,61 @@
+"""The quality yardstick: a trained network's own objective, and Gatys' optimisation of it."""
+
+import numpy as np
+import pytest
+
+from albumlib import fast_style, quality, style_nets
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A tiny network exported with the info the bundled ones carry (weights, style size)."""
+    model = fast_style.build_transform_net(filters=(8, 16, 16), residual_blocks=1)
+    info = {"style": "the_scream", "style_size": 48,
+            "loss_weights": {"content": 2.0, "style": 3e-5, "tv": 1e5}}
+    return style_nets.export(model, tmp_path_factory.mktemp("nets"), "tiny", info,
+                             formats=("npz",))["npz"]
+
+
+@pytest.fixture(scope="module")
+def photo():
+    from albumlib import images, paths
+    return images.load_image(paths.data_path("holdout", "camera.jpg"), max_side=40)
+
+
+def test_objective_uses_the_stored_weights_style_and_size(exported):
+    loss = quality.objective_for(exported)
+    assert loss.weights == {"content": 2.0, "style": 3e-5, "tv": 1e5}
+    assert max(loss.style_image.shape[:2]) == 48
+    assert tuple(loss.content_layers) == fast_style.CONTENT_LAYERS
+
+
+def test_objective_falls_back_to_defaults_without_info(tmp_path):
+    model = fast_style.build_transform_net(filters=(8, 16, 16), residual_blocks=1)
+    path = style_nets.export(model, tmp_path, "starry_night", {}, formats=("npz",))["npz"]
+    loss = quality.objective_for(path, default_size=32)
+    assert loss.weights == fast_style.DEFAULT_WEIGHTS
+    assert max(loss.style_image.shape[:2]) == 32
+
+
+def test_score_is_the_loss_total_and_zero_content_for_the_photo(exported, photo):
+    loss = quality.objective_for(exported)
+    terms = loss(photo[None], photo[None])
+    assert quality.score(loss, photo, photo) == pytest.approx(float(terms["total"]), rel=1e-6)
+    assert float(terms["content"]) == pytest.approx(0.0, abs=1e-3)
+    noisy = np.clip(photo + np.random.default_rng(0).normal(0, 0.2, photo.shape), 0, 1).astype(np.float32)
+    assert quality.score(loss, photo, noisy) > quality.score(loss, photo, photo)
+
+
+def test_gatys_curve_lowers_the_same_objective(exported, photo):
+    loss = quality.objective_for(exported)
+    start = quality.score(loss, photo, photo)     # Gatys starts from the photo
+    curve = quality.gatys_curve(loss, photo, [3, 8])
+    assert sorted(curve) == [3, 8]
+    assert curve[8] <= curve[3] < start
+
+
+def test_first_reach():
+    curve = {50: 9.0, 100: 5.0, 300: 2.0}
+    assert quality.first_reach(curve, 6.0) == 100
+    assert quality.first_reach(curve, 9.0) == 50
+    assert quality.first_reach(curve, 1.0) is None
