@@ -62,48 +62,24 @@ def build_parser():
     return parser
 
 
-def _positive_int(text):
-    """argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def _number_type(convert, ok, wanted, noun="a number"):
+    """An argparse type: convert the text, then check it, else say what was wanted."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text}")
+        return value
+    return parse
 
 
-def _unit_float(text):
-    """argparse type: a number between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
-    return value
-
-
-def _positive_float(text):
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
-
-
-def _seconds(text):
-    """argparse type: a finite number of seconds >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (np.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
-    return value
+_positive_int = _number_type(int, lambda v: v >= 1, "a number >= 1", "a whole number")
+_unit_float = _number_type(float, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1")
+_positive_float = _number_type(float, lambda v: bool(np.isfinite(v)) and v > 0, "a number > 0")
+_seconds = _number_type(float, lambda v: bool(np.isfinite(v)) and v >= 0, "a number of seconds >= 0",
+                        "a number of seconds")
 
 
 def _canvas(text):
