@@ -202,7 +202,7 @@ def test_cli_stylize(net, album, tmp_path, capsys):
     assert images.load_image(out / "a_starry_night.jpg").shape == (20, 30, 3)
     assert "repainted 3 photo(s)" in capsys.readouterr().out
     assert snapshot(album) == before
-    with pytest.raises(SystemExit, match="'nope'.*train-style"):
+    with pytest.raises(SystemExit, match="'nope'.*bundled networks: .*starry_night"):
         cli.main(["stylize", str(album), "--style", "nope", "-o", str(out)])
     with pytest.raises(SystemExit):
         cli.main(["stylize", str(album), "--style", str(npz), "-o", str(out), "--strength", "2"])
