@@ -1,4 +1,4 @@
-"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01), waveforms and spectra (notebook 03), music model curves (notebook 04)."""
+"""Figures the notebooks share: image rows, loss curves, feature maps, Gram matrices (notebook 01), waveforms and spectra (notebook 03), music model curves (notebook 04), timelines and onsets (notebook 06)."""
 
 import numpy as np
 
@@ -221,4 +221,59 @@ def plot_block_prediction(true_block, predicted_block, sr, block_size, ax=None, 
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
+    return ax.figure
+
+
+def plot_timeline(timeline, ax=None, title=None, labels=None):
+    """Bars of each photo's time on screen, slots outlined, crossfades shaded; notebook 06."""
+    plt = _plt()
+    fps, n = timeline.fps, timeline.n_photos
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.45 * n + 1.4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k in range(n):
+        (s, e), (vs, ve) = timeline.slot(k), timeline.visible(k)
+        y = n - 1 - k
+        ax.barh(y, (ve - vs) / fps, left=vs / fps, height=0.6, color=colors[k % len(colors)],
+                alpha=0.45)
+        ax.barh(y, (e - s) / fps, left=s / fps, height=0.6, fill=False, edgecolor="black", lw=1)
+    for k in range(n - 1):
+        a, b = timeline.transition(k)
+        if b > a:
+            ax.axvspan(a / fps, b / fps, color="gray", alpha=0.25, lw=0,
+                       label="crossfade" if k == 0 else None)
+        ax.axvline(timeline.boundaries[k + 1] / fps, color="black", ls=":", lw=0.8)
+    ax.set_yticks(range(n)[::-1], labels or [f"photo {k}" for k in range(n)])
+    ax.set_xlim(0, timeline.duration)
+    ax.set_xlabel(f"time (s); {timeline.n_frames} frames at {fps:g} fps")
+    if timeline.transition_frames and n > 1:
+        ax.legend(loc="upper right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_onsets(envelope, times, onsets=None, cuts=None, ax=None, title=None):
+    """An onset-strength envelope with detected onsets and sets of cuts ({label: seconds}); notebook 06."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3))
+    env = np.asarray(envelope, dtype=np.float64)
+    ax.plot(times, env, lw=0.7, color="tab:blue", label="onset strength")
+    top = float(env.max()) if env.size and env.max() > 0 else 1.0
+    if onsets is not None and len(onsets):
+        ax.vlines(onsets, 0, top, color="tab:red", lw=0.8, alpha=0.6, label="detected onsets")
+    styles = [dict(color="black", ls="--"), dict(color="tab:green", ls="-"),
+              dict(color="tab:purple", ls="-.")]
+    for i, (label, seconds) in enumerate((cuts or {}).items()):
+        for j, t in enumerate(seconds):
+            ax.axvline(t, lw=1.5, label=label if j == 0 else None, **styles[i % len(styles)])
+    ax.set_xlim(float(times[0]) if len(times) else 0.0, float(times[-1]) if len(times) else 1.0)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("spectral flux")
+    ax.legend(loc="upper right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
     return ax.figure
