@@ -11,6 +11,7 @@ from scipy.io import wavfile
 
 from albumlib import audio, music_data
 from albumlib.audio import AudioError, SkippedAudioWarning
+from test_audio import ffmpeg_processes
 
 SR, BLOCK, SEQ = 8000, 400, 3
 FEATURES = 2 * BLOCK
@@ -160,20 +161,6 @@ def test_unreadable_files_skipped_and_rest_built(music, tmp_path):
 
 def reader_threads():
     return [t for t in threading.enumerate() if t.name.startswith("ffmpeg reader")]
-
-
-def ffmpeg_processes(monkeypatch):
-    """A list that records every ffmpeg decoder albumlib.audio starts."""
-    audio._ffmpeg_major()  # its `ffmpeg -version`, once per process, is not a decoder
-    started, popen = [], audio.subprocess.Popen
-
-    def spy(*args, **kwargs):
-        proc = popen(*args, **kwargs)
-        started.append(proc)
-        return proc
-
-    monkeypatch.setattr(audio.subprocess, "Popen", spy)
-    return started
 
 
 def test_next_song_is_decoded_while_the_current_one_is_written(music, tmp_path, monkeypatch):
