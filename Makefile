@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_fast_style.py
 	$(PY) benchmarks/bench_fast_quality.py
 	$(PY) benchmarks/bench_audio.py
+	$(PY) benchmarks/bench_audio.py --hours 0 --song-minutes 4
 
 strip-notebooks: $(STAMP)
 	$(PY) scripts/strip_notebooks.py notebooks/*.ipynb

@@ -321,7 +321,7 @@ class _ChunkReader:
 
     A thread drains ffmpeg's pipe into a queue of at most `ahead` chunks (reading releases the
     GIL), so ffmpeg decodes the next chunk while the consumer works on the previous one, and a
-    reader made before its turn (the dataset builder's next song) decodes while the current
+    reader made before its turn (the dataset builder's next songs) decodes while the current
     song is processed. Memory: at most `ahead` + 2 chunks of raw samples. Iterate once; close()
     (or leaving the `with` block) stops ffmpeg and the thread, also in the middle of a file.
     """

@@ -13,7 +13,9 @@ Layout of `out_dir` (which belongs to albumlib: it must be new, empty or built h
     shards/<song>-<hash>.stats.npy float64 (2, features): that song's sum and sum of squares
 """
 
+import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -21,6 +23,7 @@ import json
 import math
 import re
 import struct
+import time
 import warnings
 from pathlib import Path
 
@@ -38,6 +41,10 @@ FORMAT_VERSION = 1
 FFT_DTYPE = "float32"
 _NPY_HEADER_BYTES = 128  # fixed, so the real shape can be written once the song is decoded
 _WRITE_BLOCKS = 8  # blocks transformed, then written by a thread while the next are transformed
+# While building, the manifest is rewritten after a song at most this often (seconds), and when
+# the build stops on an exception: replacing a file on ext4 waits for the data written before
+# it (the shards), which costs 5-8 ms per song on short songs (benchmarks/bench_audio.py)
+_MANIFEST_EVERY_S = 2.0
 
 
 @dataclasses.dataclass
@@ -263,7 +270,7 @@ def _unchanged(out_dir, entry, stat):
 
 
 def _build_song(out_dir, path, name, stat, settings, chunk_blocks, reader, songs, report):
-    """Write one new or changed song (or skip it with a warning) and update the manifest."""
+    """Write one new or changed song (or skip it with a warning) and update `songs`."""
     stem = _shard_stem(name, stat.st_size, stat.st_mtime_ns, settings)
     entry = {"name": name, "path": str(path.absolute()), "size": stat.st_size,
              "mtime_ns": stat.st_mtime_ns, "shard": f"{stem}.npy", "stats": f"{stem}.stats.npy"}
@@ -278,19 +285,21 @@ def _build_song(out_dir, path, name, stat, settings, chunk_blocks, reader, songs
         return
     previous, songs[name] = songs.get(name), entry
     report.processed.append(name)
-    _write_manifest(out_dir, report.manifest)  # after each song: an interrupted build resumes
     for old_file in set(_song_files(out_dir, previous) if previous else ()) - set(
             _song_files(out_dir, entry)):
         old_file.unlink(missing_ok=True)
 
 
 def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=10, sr=44100,
-                  recursive=False, chunk_blocks=64, progress=None, verbose=True):
+                  recursive=False, chunk_blocks=64, decode_ahead=2, progress=None, verbose=True):
     """Decode a music folder into FFT-block shards and a manifest, incrementally; notebook 03.
 
-    Songs are decoded in chunks of `chunk_blocks` blocks, the next song's decoder running while
-    the current song is transformed and written, so memory stays bounded (about chunk_blocks *
-    block_size * 32 bytes for mono songs, 60 for stereo) whatever the collection's length.
+    Songs are decoded in chunks of `chunk_blocks` blocks while the current song is transformed
+    and written, the decoders of the next `decode_ahead` songs running at the same time (ffmpeg
+    decodes mp3 on one core: two decoders and the transform keep two cores busy). Memory stays
+    bounded whatever the collection's length: about (1 + decode_ahead) * 4 * chunk_blocks *
+    block_size * 4 bytes of decoded samples (135 MB with the defaults, twice that for stereo)
+    plus the transform's buffers.
     Unchanged files (same size and mtime) are not decoded again; removed ones are dropped;
     unreadable ones are skipped with a SkippedAudioWarning. Returns a BuildReport (printed when
     `verbose`).
@@ -299,6 +308,8 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
 
     if int(chunk_blocks) < 1:
         raise ValueError(f"chunk_blocks must be positive, got {chunk_blocks!r}")
+    if int(decode_ahead) < 0:
+        raise ValueError(f"decode_ahead must be 0 or more, got {decode_ahead!r}")
     settings = {"sr": int(sr), "block_size": int(block_size), "kind": kind,
                 "n_features": audio.n_features(block_size, kind), "fft_dtype": FFT_DTYPE}
     music_folder = Path(music_folder)
@@ -326,22 +337,31 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
             todo.append((path, name, stat))
     start = functools.partial(audio._ChunkReader, sr=int(sr),
                               chunk_samples=int(chunk_blocks) * int(block_size))
-    following = start(todo[0][0]) if todo else None
+    readers = collections.deque()  # the current song's reader, then those started ahead
+    written = time.monotonic()  # when the manifest was last written
     try:
         with tqdm(todo, desc="music features", unit="song", disable=not progress) as bar:
             for i, (path, name, stat) in enumerate(bar):
                 bar.set_postfix_str(name[-30:], refresh=False)
-                reader, following = following, None
+                # ffmpeg decodes the next songs while this one is transformed and written
+                while len(readers) < 1 + int(decode_ahead) and i + len(readers) < len(todo):
+                    readers.append(start(todo[i + len(readers)][0]))
+                reader = readers[0]
                 try:
-                    # ffmpeg decodes the next song while this one is transformed and written
-                    following = start(todo[i + 1][0]) if i + 1 < len(todo) else None
                     _build_song(out_dir, path, name, stat, settings, int(chunk_blocks), reader,
                                 songs, report)
                 finally:
-                    reader.close()
+                    readers.popleft().close()
+                if time.monotonic() - written >= _MANIFEST_EVERY_S:  # a killed build resumes
+                    _write_manifest(out_dir, manifest)
+                    written = time.monotonic()
+    except BaseException:
+        with contextlib.suppress(OSError):  # an interrupted build resumes after the last song
+            _write_manifest(out_dir, manifest)
+        raise
     finally:
-        if following is not None:
-            following.close()  # an interrupted build leaves no ffmpeg running
+        while readers:
+            readers.popleft().close()  # an interrupted build leaves no ffmpeg running
     report.too_short = sorted(n for n, e in songs.items() if e["n_blocks"] < seq_len + 1)
     manifest["seq_len"] = int(seq_len)
     _finish_manifest(out_dir, manifest)

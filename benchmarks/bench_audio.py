@@ -35,8 +35,8 @@ Peak memory: the child's VmHWM from /proc/self/status (its peak resident set; ru
 there is no /proc), and, as its own column, the largest VmHWM among the ffmpeg decoders it
 started, read from /proc/<pid>/status every 10 ms by a thread (`ChildPeakSampler`; ru_maxrss of
 RUSAGE_CHILDREN would count the Python image forked before exec). `build_dataset` runs up to
-two decoders at a time (the next song's starts early), so part 2's total is the Python peak plus
-one decoder peak per decoder running at once. Page cache (the shards being written) is counted
+1 + decode_ahead decoders at a time (the next songs' start early), so part 2's total is the
+Python peak plus one decoder peak per decoder running at once. Page cache (the shards being written) is counted
 by neither. MB = 10^6 bytes, GB = 10^9 bytes. The CPU column:
 user + system seconds of the timed pass, of the child (all its threads) and of the decoders it
 waited for; on a loaded machine it is steadier than the wall time.
@@ -80,6 +80,19 @@ wall times only within one interleaved run). Per 50 s mp3 (44.1 kHz mono, 80 kbi
   ffmpeg's decoding (about twice libsndfile's CPU per second of mp3, plus 9 ms a file) keeps
   ours at best level with the baseline; on an idle machine ffmpeg, the reader, the FFT and the
   writer run side by side, which the baseline (one thread) cannot: run it there.
+- on the idle machine (load 0 to 1.5, 2026-11-25, third session), the bundled songs, medians of
+  5-9 interleaved children: the code above 0.95-0.99x. The CPU column said why: 0.34 s of
+  Python and 0.34 s of ffmpeg in 0.46 s of wall, so one core was idle a quarter of the time;
+  the current song's ffmpeg, then the next one's, ran one after the other. Kept: the decoders
+  of the next `decode_ahead`=2 songs run beside the current one (in-process builds, medians of
+  5: 0.50 s with none ahead, 0.39-0.42 s with one, 0.35-0.42 s with two or three; chunks of 16,
+  32 or 64 blocks the same); the manifest is rewritten at most every 2 s instead of after each
+  song (replacing it on ext4 waited 5-8 ms each time for the shards written before it).
+  Tried, not kept: the FFT's workers=1 (the same), reusing the output and the mono buffers
+  (the same CPU; 16-block chunks made the allocator fault in 47,000 fresh pages per build
+  against 20 with 64-block ones, so 64 stays). Now 1.04-1.05x on the bundled 41-s songs and
+  1.30x (on disk) / 1.26x (in memory) on 4-minute songs (`--song-minutes 4`): the 9 ms ffmpeg
+  start per file weighs six times less there.
 """
 
 import argparse
@@ -88,6 +101,7 @@ import datetime
 import functools
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -106,12 +120,14 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from albumlib import audio  # noqa: E402  (numpy only: no TensorFlow in the children)
+from albumlib import audio, music_data  # noqa: E402  (numpy only: no TensorFlow in children)
 
 SR = 44100
 BLOCK = 44100
 FEATURES_BYTES = 2 * BLOCK * 4          # one float32 block of the report's layout: 352,800 bytes
 GOAL_BYTES = 2e9                       # "under 2 GB for 10 hours of input"
+# decoders build_dataset runs beside the current song's (part 2 counts one ffmpeg peak for each)
+DECODE_AHEAD = inspect.signature(music_data.build_dataset).parameters["decode_ahead"].default
 RESULT_TAG = "BENCH_AUDIO_RESULT "
 WARMUP_SECONDS = 2.0
 MODES = {  # mode -> (table label, what is timed)
@@ -416,6 +432,21 @@ def make_long_input(sources, hours, shard_hours, folder, source_seconds=None, lo
     return paths
 
 
+def songs_of_length(sources, minutes, folder, source_seconds=None, log=None):
+    """As many mp3 songs of `minutes` each as there are `sources`, joined from them (each one
+    starting at a different source), for part 1 at a typical song length; returns the paths."""
+    sources = [Path(p) for p in sources]
+    lengths = source_seconds or [audio_seconds(p) for p in sources]
+    paths = []
+    for i in range(len(sources)):
+        path = Path(folder) / f"song_{i:02d}.mp3"
+        if log:
+            log(f"writing {path.name} ({minutes:g} min)")
+        paths.append(make_long_mp3(sources[i:] + sources[:i], minutes * 60.0, path,
+                                   lengths[i:] + lengths[:i]))
+    return paths
+
+
 def shard_bytes(hours, n_files=1):
     """Bytes of shards `build_dataset` writes for `hours` of audio in n_files songs (approx.)."""
     blocks = hours * 3600 * SR / BLOCK + n_files  # each song's last block is padded
@@ -543,7 +574,7 @@ def scale_table(rows):
              "|---|---|---|---|---|---|---|---|"]
     for n_files, r in rows:
         hours = r["n_samples"] / SR / 3600
-        decoders = 2 if n_files > 1 else 1  # build_dataset starts the next song's decoder early
+        decoders = min(n_files, 1 + DECODE_AHEAD)  # build_dataset starts the next ones early
         total = r["peak_rss"] + decoders * (r["ffmpeg_peak_rss"] or 0)
         lines.append(
             f"| {n_files} mp3 file{'s' if n_files > 1 else ''} | {hours:.3g} | {r['seconds']:.1f} "
@@ -581,7 +612,9 @@ def throughput(files, args, tmp, warmup, warmup_folder):
                 shutil.rmtree(out_dir, ignore_errors=True)
     counts = {m: results[m][0]["n_samples"] for m in modes}
     print()
-    print(f"Throughput: {len(files)} files from {args.music_dir} "
+    source = (f"songs of {args.song_minutes:g} min joined from those in {args.music_dir}"
+              if args.song_minutes > 0 else f"from {args.music_dir}")
+    print(f"Throughput: {len(files)} files {source} "
           f"({sum(Path(f).stat().st_size for f in files) / 1e6:.1f} MB of "
           f"{', '.join(sorted({Path(f).suffix for f in files}))}), decoded samples per method: "
           + ", ".join(f"{m} {n}" for m, n in counts.items()))
@@ -652,6 +685,9 @@ def parse_args(argv=None):
                         help="folder of songs (default: the bundled mp3s)")
     parser.add_argument("--files", type=int, default=0,
                         help="use only the first N songs of the folder (0: all)")
+    parser.add_argument("--song-minutes", type=float, default=0.0,
+                        help="part 1 on songs of this length, as many as the folder has, joined "
+                             "from its songs without re-encoding (0: the songs as they are)")
     parser.add_argument("--repeats", type=int, default=3, help="children per method (median)")
     parser.add_argument("--hours", type=float, default=10.0,
                         help="hours of input for the peak-memory part (0 skips it)")
@@ -665,8 +701,10 @@ def parse_args(argv=None):
     parser.add_argument("--keep-temp", action="store_true",
                         help="leave the temporary folder (inputs and shards) for inspection")
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.files < 0 or args.hours < 0 or args.shard_hours <= 0:
-        parser.error("repeats must be at least 1, files and hours at least 0, shard hours > 0")
+    if (args.repeats < 1 or args.files < 0 or args.hours < 0 or args.shard_hours <= 0
+            or args.song_minutes < 0):
+        parser.error("repeats must be at least 1, files, hours and song minutes at least 0, "
+                     "shard hours > 0")
     return args
 
 
@@ -693,10 +731,13 @@ def main(argv=None):
         if not args.no_throughput or args.hours > 0:
             warmup = make_long_mp3(files, WARMUP_SECONDS, tmp / "warmup" / "clip.mp3")
         if not args.no_throughput:
+            songs = files
+            if args.song_minutes > 0:
+                songs = songs_of_length(files, args.song_minutes, tmp / "songs", log=log)
             # one build's shards exist at a time; at >= 32 kbit/s a byte of input is <= 1/4000 s
-            rough_hours = sum(f.stat().st_size for f in files) / 4000 / 3600
-            check_disk(tmp, shard_bytes(rough_hours, len(files)))
-            throughput(files, args, tmp, warmup, warmup.parent)
+            rough_hours = sum(f.stat().st_size for f in songs) / 4000 / 3600
+            check_disk(tmp, shard_bytes(rough_hours, len(songs)))
+            throughput(songs, args, tmp, warmup, warmup.parent)
         if args.hours > 0:
             scale(files, args, tmp, warmup.parent)
     finally:

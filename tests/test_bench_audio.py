@@ -58,6 +58,29 @@ def test_long_input_is_cut_into_files_of_shard_hours(clip, tmp_path):
                                                                           abs=0.1)
 
 
+def test_songs_of_length_start_at_different_sources(clip, tmp_path):
+    other = bench.make_long_mp3(SONGS[1:2], 1.0, tmp_path / "src" / "other.mp3")
+    paths = bench.songs_of_length([clip, other], 3.0 / 60, tmp_path / "songs",
+                                  source_seconds=[1.5, 1.0])
+    assert [p.name for p in paths] == ["song_00.mp3", "song_01.mp3"]
+    first, second = (audio.load_audio(p) for p in paths)
+    assert first.size / bench.SR == pytest.approx(3.0, abs=0.1)
+    assert second.size / bench.SR == pytest.approx(3.0, abs=0.1)
+    start = audio.load_audio(clip)[:bench.SR // 2]  # song 0 opens with the clip, song 1 not
+    assert np.abs(first[:start.size] - start).max() < 0.05
+    assert np.abs(second[:start.size] - start).max() > 0.05
+
+
+def test_throughput_runs_on_joined_songs(tmp_path, capsys):
+    status = bench.main(["--files", "1", "--repeats", "1", "--hours", "0", "--song-minutes",
+                         "0.05", "--no-baseline", "--tmp-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0 and "1 files songs of 0.05 min joined from those in" in out
+    row = next(line for line in out.splitlines() if line.startswith("| ours, on disk |"))
+    assert float(row.split("|")[3]) == pytest.approx(3.0, abs=0.1)  # the audio, s column
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_long_mp3_reports_ffmpeg_failure(tmp_path):
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"not an mp3 at all" * 100)
@@ -148,3 +171,5 @@ def test_missing_librosa_gives_a_clear_message(monkeypatch, capsys):
 def test_bad_arguments_are_refused():
     with pytest.raises(SystemExit):
         bench.parse_args(["--repeats", "0"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--song-minutes", "-1"])

@@ -163,22 +163,29 @@ def reader_threads():
     return [t for t in threading.enumerate() if t.name.startswith("ffmpeg reader")]
 
 
-def test_next_song_is_decoded_while_the_current_one_is_written(music, tmp_path, monkeypatch):
+@pytest.mark.parametrize("decode_ahead, expected", [
+    (0, "decode a, write a, decode b, write b, decode c, write c"),
+    (1, "decode a, decode b, write a, decode c, write b, write c"),
+    (2, "decode a, decode b, decode c, write a, write b, write c")])
+def test_next_songs_are_decoded_while_the_current_one_is_written(music, tmp_path, monkeypatch,
+                                                                 decode_ahead, expected):
     events, reader_class, write_song = [], audio._ChunkReader, music_data._write_song
 
     def reader(path, *args, **kwargs):
-        events.append(("decode", path.name))
+        events.append(f"decode {path.name.split()[0].split('.')[0]}")
         return reader_class(path, *args, **kwargs)
 
     def write(path, *args, **kwargs):
-        events.append(("write", path.name))
+        events.append(f"write {path.name.split()[0].split('.')[0]}")
         return write_song(path, *args, **kwargs)
 
     monkeypatch.setattr(audio, "_ChunkReader", reader)
     monkeypatch.setattr(music_data, "_write_song", write)
-    build(music, tmp_path / "feat")
-    assert events == [("decode", "a.wav"), ("decode", "b song.wav"), ("write", "a.wav"),
-                      ("decode", "c.wav"), ("write", "b song.wav"), ("write", "c.wav")]
+    report = build(music, tmp_path / "feat", decode_ahead=decode_ahead)
+    assert ", ".join(events) == expected
+    assert report.processed == ["a.wav", "b song.wav", "c.wav"] and not reader_threads()
+    with pytest.raises(ValueError, match="decode_ahead"):
+        build(music, tmp_path / "other", decode_ahead=-1)
 
 
 def test_bad_file_in_the_middle_is_skipped_and_the_rest_built(music, tmp_path, monkeypatch):
@@ -213,6 +220,26 @@ def test_interrupted_build_stops_every_decoder_and_resumes(music, tmp_path, monk
     monkeypatch.setattr(music_data, "_write_song", write_song)
     report = build(music, tmp_path / "feat")
     assert report.unchanged == ["a.wav"] and report.processed == ["b song.wav", "c.wav"]
+
+
+@pytest.mark.parametrize("every_s, on_disk_before_c", [(0.0, ["a.wav", "b song.wav"]),
+                                                        (3600.0, [])])
+def test_manifest_on_disk_follows_the_build_at_most_every_interval(music, tmp_path, monkeypatch,
+                                                                   every_s, on_disk_before_c):
+    """A killed build (no exception handler runs) resumes from the last manifest written."""
+    seen, write_song = {}, music_data._write_song
+
+    def write(path, *args, **kwargs):
+        if path.name == "c.wav":  # what a kill at this moment would leave on disk
+            seen["songs"] = sorted(music_data.load_manifest(tmp_path / "feat")["songs"])
+        return write_song(path, *args, **kwargs)
+
+    monkeypatch.setattr(music_data, "_MANIFEST_EVERY_S", every_s)
+    monkeypatch.setattr(music_data, "_write_song", write)
+    build(music, tmp_path / "feat")
+    assert seen["songs"] == on_disk_before_c
+    assert sorted(music_data.load_manifest(tmp_path / "feat")["songs"]) == [
+        "a.wav", "b song.wav", "c.wav"]
 
 
 def test_background_writer_raises_a_failed_write():
