@@ -46,6 +46,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_fast_quality.py
 	$(PY) benchmarks/bench_audio.py
 	$(PY) benchmarks/bench_audio.py --hours 0 --song-minutes 4
+	$(PY) benchmarks/bench_music.py
+	$(PY) benchmarks/bench_music.py --batch 32 --steps 4
+	$(PY) benchmarks/bench_music_quality.py data/music_model --seeds 4 --noise 0 0.3
 
 strip-notebooks: $(STAMP)
 	$(PY) scripts/strip_notebooks.py notebooks/*.ipynb

@@ -589,10 +589,13 @@ def seed_from_audio(path_or_signal, config, scaler, start_seconds=0.0):
 
 
 def compose(bundle=None, seconds=10.0, *, seed=0, out_wav=None, out_mp3=None, seed_source=None,
-            noise=0.0, stateful=False, include_seed=False, progress=False):
+            noise=None, stateful=False, include_seed=False, progress=False):
     """Compose `seconds` of music with a trained bundle; returns the float32 signal; notebook 05.
 
     bundle: a MusicBundle, a bundle folder, or None for the bundled data/music_model.
+    noise: Gaussian noise fed back with each predicted block, x the per-feature std (see
+    `generate`); None: the bundle's measured choice, info["generation_noise"] (0 if absent;
+    0.3 for the bundled model, which loops less with it: benchmarks/RESULTS.md, issue 5).
     seed_source: None (one of the bundle's seed sequences, picked by `seed`), an int (that seed
     sequence), an audio file path (its first seq_len steps) or a normalised (seq_len, features)
     array. include_seed=True starts the music with the seed itself, as GRUV's output does.
@@ -617,6 +620,8 @@ def compose(bundle=None, seconds=10.0, *, seed=0, out_wav=None, out_mp3=None, se
     n_samples = int(round(float(seconds) * cfg.sr))
     steps = n_samples_to_steps(n_samples, cfg)
     steps = max(0, steps - cfg.seq_len) if include_seed else steps
+    if noise is None:
+        noise = float(b.info.get("generation_noise", 0.0))
     blocks = generate(b.model, seq, steps, noise=noise, feature_std=b.feature_std, seed=seed,
                       stateful=stateful, progress=progress)
     if include_seed:

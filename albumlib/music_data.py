@@ -291,7 +291,8 @@ def _build_song(out_dir, path, name, stat, settings, chunk_blocks, reader, songs
 
 
 def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=10, sr=44100,
-                  recursive=False, chunk_blocks=64, decode_ahead=2, progress=None, verbose=True):
+                  recursive=False, chunk_blocks=64, decode_ahead=2, limit=0, progress=None,
+                  verbose=True):
     """Decode a music folder into FFT-block shards and a manifest, incrementally; notebook 03.
 
     Songs are decoded in chunks of `chunk_blocks` blocks while the current song is transformed
@@ -301,7 +302,9 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     block_size * 4 bytes of decoded samples (135 MB with the defaults, twice that for stereo)
     plus the transform's buffers.
     Unchanged files (same size and mtime) are not decoded again; removed ones are dropped;
-    unreadable ones are skipped with a SkippedAudioWarning. Returns a BuildReport (printed when
+    unreadable ones are skipped with a SkippedAudioWarning. `limit` > 0 builds from the first
+    `limit` audio files of the folder only (natural name order, as `audio.list_audio`; songs
+    of an earlier build beyond them are dropped). Returns a BuildReport (printed when
     `verbose`).
     """
     from tqdm.auto import tqdm
@@ -313,7 +316,11 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     settings = {"sr": int(sr), "block_size": int(block_size), "kind": kind,
                 "n_features": audio.n_features(block_size, kind), "fft_dtype": FFT_DTYPE}
     music_folder = Path(music_folder)
+    if int(limit) < 0:
+        raise ValueError(f"limit must be 0 (all files) or more, got {limit!r}")
     paths = audio.list_audio(music_folder, recursive=recursive)
+    if int(limit):
+        paths = paths[:int(limit)]
     if not paths:
         raise AudioError(music_folder, f"no audio files found (looked for "
                                        f"{', '.join(audio.AUDIO_EXTENSIONS)})")

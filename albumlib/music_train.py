@@ -51,10 +51,11 @@ class TrainConfig:
     """Settings of one music training run (notebook 04); `music` holds the model's features/sizes.
 
     music_dir: folder of songs (any format load_audio reads); None: use the existing dataset in
-    dataset_dir as it is. songs_limit keeps the first N songs (name order; 0: all) and
-    max_seconds the first seconds of each (0: whole songs), as the profiles' music_limit and
-    music_seconds ask. free_run_steps > 0 adds a free-running validation loss over that many
-    generated blocks. clipnorm (None: the report's plain RMSprop) clips each gradient's norm.
+    dataset_dir as it is. songs_limit keeps the first N songs (name order; 0: all; with
+    music_dir, only those are decoded) and max_seconds the first seconds of each (0: whole
+    songs), as the profiles' music_limit and music_seconds ask. free_run_steps > 0 adds a
+    free-running validation loss over that many generated blocks. clipnorm (None: the
+    report's plain RMSprop) clips each gradient's norm.
     """
 
     out_dir: str
@@ -220,7 +221,8 @@ def _build_dataset(config, out, progress):
     if config.music_dir is not None:
         music_data.build_dataset(config.music_dir, ds_dir, block_size=cfg.dataset_block_size,
                                  kind=cfg.kind, seq_len=cfg.seq_len, sr=cfg.sr,
-                                 progress=progress, verbose=progress)
+                                 limit=int(config.songs_limit or 0), progress=progress,
+                                 verbose=progress)
     settings = music_data.load_manifest(ds_dir)["settings"]
     wanted = {"sr": cfg.sr, "block_size": cfg.dataset_block_size}
     if any(settings.get(k) != v for k, v in wanted.items()):

@@ -7,7 +7,9 @@ reference rows of real music, for benchmarks/RESULTS.md.
 
 For each model: compose `seconds` of music (albumlib.music.compose) from the bundle's first seed
 sequence (a window of a training song; the seed itself is not part of the output) with a fixed
-random seed, then `music_metrics.evaluate` it with
+random seed (with `--seeds K`: K compositions, from seed sequences 0..K-1 with random seeds
+--seed + 0..K-1, averaged; a second table gives each metric's range), then
+`music_metrics.evaluate` it with
 - training = the bundle's training songs, heldout = its held-out songs (the copy score: median
   distance of generated blocks to their nearest training block over that of held-out blocks; ~1
   is as novel as unseen real music, ~0 is a copy of the training songs);
@@ -18,7 +20,8 @@ random seed, then `music_metrics.evaluate` it with
 Reference rows, measured with the same function on real music of the same length:
 - "real held-out" : the first `seconds` of each held-out song (averaged over the songs); its FAD
   is against the held-out songs including itself, so it is a lower bound, not a target;
-- "real training" : the first `seconds` of a training song; its FAD is a real piece against other
+- "real training" : the first `seconds` of a training song (of the first K with `--seeds K`,
+  averaged); its FAD is a real piece against other
   real pieces (the level to aim at), its copy score ~0 by construction (it is a training song).
 """
 
@@ -76,7 +79,7 @@ def bundle_dir(path):
 
 
 def evaluate_bundle(path, music_dir, seconds=20.0, noise=0.0, seed=0, stateful=False,
-                    songs=None):
+                    songs=None, seed_source=0):
     """Compose from a bundle and evaluate; returns (metrics dict, signal, songs)."""
     b = music.load_bundle(bundle_dir(path))
     train_names, val_names = b.info["train_songs"], b.info["val_songs"]
@@ -84,21 +87,31 @@ def evaluate_bundle(path, music_dir, seconds=20.0, noise=0.0, seed=0, stateful=F
         songs = (load_songs(train_names, music_dir, b.config.sr),
                  load_songs(val_names, music_dir, b.config.sr))
     t0 = time.perf_counter()
-    signal = music.compose(b, seconds=seconds, seed=seed, seed_source=0, noise=noise,
-                           stateful=stateful)
+    signal = music.compose(b, seconds=seconds, seed=seed, seed_source=seed_source % len(b.seeds),
+                           noise=noise, stateful=stateful)
     compose_s = time.perf_counter() - t0
     m = evaluate_signal(signal, b.config.sr, *songs)
     m["compose_s"] = compose_s
     return m, signal, songs
 
 
-def reference_rows(training, heldout, sr=44100, seconds=20.0):
+def mean_of(runs):
+    """The mean of each metric over several runs (dicts of floats)."""
+    return {k: float(np.mean([r[k] for r in runs if k in r])) for k in runs[0]}
+
+
+def spread_of(runs):
+    """Each metric's range (max - min) over several runs."""
+    return {k: float(np.ptp([r[k] for r in runs if k in r])) for k in runs[0]}
+
+
+def reference_rows(training, heldout, sr=44100, seconds=20.0, n_training=1):
     """Metrics of real music excerpts of the same length (see the module docstring)."""
     n = int(seconds * sr)
     held = [evaluate_signal(s[:n], sr, training, heldout) for s in heldout]
-    real_held = {k: float(np.mean([h[k] for h in held if k in h])) for k in held[0]}
-    real_train = evaluate_signal(training[0][:n], sr, training, heldout)
-    return {"real held-out (mean of songs)": real_held, "real training song": real_train}
+    train = [evaluate_signal(s[:n], sr, training, heldout) for s in training[:n_training]]
+    name = "real training song" + (f"s (mean of {len(train)})" if len(train) > 1 else "")
+    return {"real held-out (mean of songs)": mean_of(held), name: mean_of(train)}
 
 
 def table(rows):
@@ -114,9 +127,14 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--noise", type=float, nargs="+", default=[0.0])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="compositions per model: seed sequence i and random seed --seed + i, "
+                         "for i < SEEDS; the table gives their mean, a second one their range")
     ap.add_argument("--no-reference", action="store_true")
     args = ap.parse_args(argv)
-    rows, songs, split = {}, None, None
+    if args.seeds < 1 or args.seconds <= 0:
+        ap.error("--seeds must be at least 1 and --seconds positive")
+    rows, spreads, songs, split = {}, {}, None, None
     for path in args.models:
         b = music.load_bundle(bundle_dir(path))
         this_split = (tuple(b.info["train_songs"]), tuple(b.info["val_songs"]))
@@ -125,16 +143,24 @@ def main(argv=None):
             songs = None
         split = this_split
         for noise in args.noise:
-            m, _, songs = evaluate_bundle(path, args.music_dir, args.seconds, noise, args.seed,
-                                          songs=songs)
             name = Path(path).name + (f" noise {noise:g}" if noise else "")
-            rows[name] = m
-            print(json.dumps({"model": name, **m}), flush=True)
+            runs = []
+            for i in range(args.seeds):
+                m, _, songs = evaluate_bundle(path, args.music_dir, args.seconds, noise,
+                                              args.seed + i, songs=songs, seed_source=i)
+                runs.append(m)
+                print(json.dumps({"model": name, "seed": args.seed + i, "seed_source": i, **m}),
+                      flush=True)
+            rows[name], spreads[name] = mean_of(runs), spread_of(runs)
     if not args.no_reference and songs is not None:
-        rows.update(reference_rows(*songs, seconds=args.seconds))
+        rows.update(reference_rows(*songs, seconds=args.seconds, n_training=args.seeds))
     print(f"\n{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, held-out songs: {', '.join(split[1])}\n")
+          f"{platform.machine()}, held-out songs: {', '.join(split[1])}, "
+          f"{args.seeds} composition(s) of {args.seconds:g} s per model\n")
     print(table(rows))
+    if args.seeds > 1:
+        print(f"\nRange (max - min) over the {args.seeds} compositions:\n")
+        print(table(spreads))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python scripts/train_music_model.py NAME [--kind fft|rfft] [--framing blocks|ola]
         [--normalise global|per_bin] [--block-size 4096] [--hidden 256] [--epochs 10]
         [--batch 8] [--noise 0 0.3] [--seconds 20] [--work outputs/music_variants] [--bundle]
+        [--generation-noise 0.3]
 
 Trains into WORK/NAME with albumlib.music_train.train (all songs of data/music, the same
 held-out split for every variant: val_fraction 0.2, seed 0; the scaler is fitted on the training
@@ -14,7 +15,7 @@ writes them to WORK/NAME/metrics.json.
 
 --bundle copies the bundle (float16 weights, at most 20 MB) to data/music_model/ and writes
 data/music_model/TRAINING.md (variant, data, epochs, time, metrics of each --noise value);
-`albumlib.music.compose()` with no arguments then uses it (at noise 0).
+`albumlib.music.compose()` with no arguments then uses it (at --generation-noise).
 """
 
 import argparse
@@ -52,6 +53,9 @@ def parse(argv=None):
     ap.add_argument("--noise", type=float, nargs="+", default=[0.0],
                     help="generation noise values to evaluate (x per-feature std)")
     ap.add_argument("--stateful", action="store_true", help="carry the LSTM state in generation")
+    ap.add_argument("--generation-noise", type=float, default=0.0,
+                    help="the noise compose() uses by default with the shipped bundle (stored "
+                         "as its info['generation_noise']; choose it from the --noise rows)")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--music-dir", default=str(ROOT / "data" / "music"))
@@ -86,7 +90,12 @@ def ship(args, tc, result, seconds, rows):
     dst.mkdir(parents=True, exist_ok=True)
     for name in music.BUNDLE_FILES:
         tmp = dst / f".{name}.tmp"
-        shutil.copyfile(src / name, tmp)
+        if name == music.BUNDLE_JSON:  # the measured default noise goes into the metadata
+            meta = json.loads((src / name).read_text(encoding="utf-8"))
+            meta.setdefault("info", {})["generation_noise"] = float(args.generation_noise)
+            tmp.write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+        else:
+            shutil.copyfile(src / name, tmp)
         os.replace(tmp, dst / name)
     h = result.history
     cfg = tc.music
@@ -112,8 +121,8 @@ def ship(args, tc, result, seconds, rows):
         "",
         bench.table(rows),
         "",
-        "`albumlib.music.compose()` uses this model with noise 0 by default; pass `noise=` for "
-        "the noisier rows.",
+        f"`albumlib.music.compose()` uses this model with noise {args.generation_noise:g} by "
+        "default (`info[\"generation_noise\"]` in bundle.json); pass `noise=` for another.",
         "",
     ]
     (dst / "TRAINING.md").write_text("\n".join(lines), encoding="utf-8")

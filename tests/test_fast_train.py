@@ -1,18 +1,12 @@
 """Training the fast network: it learns, checkpoints atomically, resumes exactly, distributes."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from albumlib import fast_train, paths
-
-ROOT = Path(__file__).resolve().parents[1]
+from pyrun import run_python
 
 
 def tiny_config(out_dir, **kw):
@@ -47,10 +41,8 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, capsys):
 
 
 def test_resume_after_a_hard_kill(tmp_path):
-    script = textwrap.dedent(f"""
-        import os, sys
-        sys.path.insert(0, {str(ROOT)!r})
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
+    done = run_python(f"""
+        import os
         from test_fast_train import tiny_config
         from albumlib import fast_train
 
@@ -60,7 +52,6 @@ def test_resume_after_a_hard_kill(tmp_path):
 
         fast_train.train(tiny_config({str(tmp_path)!r}, steps=6), progress=False, on_checkpoint=die)
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 17, done.stderr[-2000:]
     resumed = fast_train.train(tiny_config(tmp_path, steps=6), progress=False)
     assert resumed.resumed_from == 2 and resumed.history["step"] == list(range(1, 7))
@@ -73,15 +64,7 @@ def test_corrupt_checkpoint_is_named(tmp_path):
 
 
 def test_mirrored_strategy_on_two_cpu_replicas_and_mixed_precision(tmp_path):
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(ROOT)!r})
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        assert strategy.num_replicas_in_sync == 2
+    done = run_python(f"""
         from test_fast_train import tiny_config
         from albumlib import fast_train
         r = fast_train.train(tiny_config({str(tmp_path / 'm')!r}, steps=2), strategy=strategy, progress=False)
@@ -89,7 +72,5 @@ def test_mirrored_strategy_on_two_cpu_replicas_and_mixed_precision(tmp_path):
         r = fast_train.train(tiny_config({str(tmp_path / 'p')!r}, steps=2, mixed_precision=True), progress=False)
         assert all(v == v for v in r.history["total"]), r.history
         print("OK", r.history["total"])
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "ALBUM_PROFILE": "smoke"})
+    """, two_cpu_replicas=True, env={"ALBUM_PROFILE": "smoke"})
     assert done.returncode == 0 and "OK" in done.stdout, done.stderr[-3000:]

@@ -313,6 +313,23 @@ def test_compose_length_files_and_no_overwrite(tmp_path, framing):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_compose_default_noise_is_the_bundles_measured_choice(tmp_path):
+    model, scaler, seeds, path = tiny_bundle(tmp_path)
+    plain = music.load_bundle(path)
+    assert "generation_noise" not in plain.info
+    np.testing.assert_array_equal(music.compose(plain, 0.5, seed=3),
+                                  music.compose(plain, 0.5, seed=3, noise=0))
+    noisy_path = music.save_bundle(tmp_path / "noisy", model, TINY, scaler, seeds,
+                                   {"generation_noise": 0.2})
+    noisy = music.load_bundle(noisy_path)
+    by_default = music.compose(noisy, 0.5, seed=3)
+    np.testing.assert_array_equal(by_default, music.compose(plain, 0.5, seed=3, noise=0.2))
+    assert not np.allclose(by_default, music.compose(plain, 0.5, seed=3))
+    np.testing.assert_array_equal(music.compose(noisy, 0.5, seed=3, noise=0),
+                                  music.compose(plain, 0.5, seed=3))
+    assert music.load_bundle().info["generation_noise"] == 0.3  # measured: benchmarks/RESULTS.md
+
+
 def test_compose_seed_sources(tmp_path):
     model, scaler, seeds, path = tiny_bundle(tmp_path)
     bundle = music.load_bundle(path)

@@ -242,6 +242,20 @@ def test_manifest_on_disk_follows_the_build_at_most_every_interval(music, tmp_pa
         "a.wav", "b song.wav", "c.wav"]
 
 
+def test_limit_builds_from_the_first_files_only(music, tmp_path, monkeypatch):
+    started = ffmpeg_processes(monkeypatch)
+    report = build(music, tmp_path / "feat", limit=2)
+    assert report.processed == ["a.wav", "b song.wav"] and len(started) == 2
+    assert sorted(music_data.load_manifest(tmp_path / "feat")["songs"]) == ["a.wav", "b song.wav"]
+    report = build(music, tmp_path / "feat")  # no limit: only the new one is decoded
+    assert report.unchanged == ["a.wav", "b song.wav"] and report.processed == ["c.wav"]
+    report = build(music, tmp_path / "feat", limit=1)
+    assert report.unchanged == ["a.wav"] and report.removed == ["b song.wav", "c.wav"]
+    assert len(list((tmp_path / "feat" / "shards").glob("*.npy"))) == 2  # a's shard and stats
+    with pytest.raises(ValueError, match="limit"):
+        build(music, tmp_path / "other", limit=-1)
+
+
 def test_background_writer_raises_a_failed_write():
     class Full:
         def __init__(self):

@@ -1,18 +1,14 @@
 """Training the music model: learns, holds songs out, checkpoints, resumes exactly, guards NaN."""
 
 import json
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from albumlib import audio, music, music_data, music_train
 from albumlib.music import MusicConfig
+from pyrun import run_python
 
-ROOT = Path(__file__).resolve().parents[1]
 SR = 8000
 SMALL = MusicConfig(kind="rfft", block_size=128, seq_len=4, dense_in=16, hidden=16, sr=SR)
 
@@ -165,6 +161,8 @@ def test_song_and_length_limits(tmp_path, songs):
     plan = music_train.prepare_data(tiny_config(tmp_path, songs, songs_limit=3,
                                                 max_seconds=0.5))
     assert sorted(plan.train_songs + plan.val_songs) == ["song0.wav", "song1.wav", "song2.wav"]
+    assert sorted(music_data.load_manifest(plan.dataset_dir)["songs"]) == [
+        "song0.wav", "song1.wav", "song2.wav"]  # the others were not decoded
     steps = int(np.ceil(0.5 * SR / SMALL.hop))
     assert plan.source.features(plan.train_songs[0]).shape == (steps, SMALL.n_features)
     assert len(plan.train_index) == 2 * (steps - SMALL.seq_len)
@@ -192,15 +190,8 @@ def test_mirrored_strategy_on_two_cpu_replicas_matches_one_device(tmp_path, song
     """Gradients are normalised by the global batch, so two replicas train like one device;
     a last batch of one sequence (270 in batches of 269) joins the previous one, so that no
     replica gets an empty batch."""
-    script = textwrap.dedent(f"""
-        import json, sys
-        sys.path.insert(0, {str(ROOT)!r})
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        assert strategy.num_replicas_in_sync == 2
+    done = run_python(f"""
+        import json
         from pathlib import Path
         from test_music_train import tiny_config
         from albumlib import music_train
@@ -210,8 +201,7 @@ def test_mirrored_strategy_on_two_cpu_replicas_matches_one_device(tmp_path, song
         tail = music_train.train(tiny_config(out / "t", songs, epochs=1, batch_size=269),
                                  strategy=strategy, progress=False)
         print("HISTORY", json.dumps([uneven.history, tail.history]))
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    """, two_cpu_replicas=True)
     assert done.returncode == 0 and "HISTORY" in done.stdout, done.stderr[-3000:]
     mirrored, tail = json.loads(done.stdout.split("HISTORY", 1)[1])
     assert np.all(np.isfinite(tail["train"] + tail["val"]))
