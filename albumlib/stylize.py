@@ -15,6 +15,7 @@ less than the noise, the fixed signature still among the fastest.
 """
 
 import collections
+import logging
 import os
 import warnings
 import weakref
@@ -54,11 +55,35 @@ def _compiled(model):
     return fn
 
 
+class _OneTracePerNetwork(logging.Filter):
+    """Drop TensorFlow's "N out of the last N calls ... triggered tf.function retracing" warning.
+
+    Each network has its own function, traced once (see `_compiled`): a film in six styles
+    traces six times, which TensorFlow takes for a loop that makes functions by mistake.
+    """
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_TRACE_FILTER = _OneTracePerNetwork()
+
+
+def _call_compiled(model, batch):
+    """Call the model's compiled function, TensorFlow's retracing warning filtered meanwhile."""
+    logger = logging.getLogger("tensorflow")
+    logger.addFilter(_TRACE_FILTER)
+    try:
+        return _compiled(model)(batch)
+    finally:
+        logger.removeFilter(_TRACE_FILTER)
+
+
 def _run_batch(model, batch):
     """Run the transform net on a float32 (B, H, W, 3) batch -> float32 numpy in [0, 1]."""
     import keras
     if isinstance(model, keras.Model) and keras.backend.backend() == "tensorflow":
-        out = _compiled(model)(batch)
+        out = _call_compiled(model, batch)
     elif isinstance(model, keras.Model):
         out = model.predict_on_batch(batch)
     else:

@@ -263,3 +263,34 @@ def test_cli_train_style_options_reach_the_config(net, tmp_path, monkeypatch, ca
         cli.main(["train-style", "--style", "wave", "--coco", "--data-dir", "x", "--out", "o"])
     with pytest.raises(SystemExit, match="neither a bundled style"):
         cli.main(["train-style", "--style", "nope", "--data-dir", str(tmp_path), "--out", "o"])
+
+
+def test_many_networks_in_one_process_trace_without_tensorflow_warnings():
+    """A film in six styles traces six functions; TensorFlow's retracing warning is dropped."""
+    import logging
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    keep, logger = Keep(), logging.getLogger("tensorflow")
+    logger.addHandler(keep)
+    try:
+        batch = np.random.default_rng(0).random((1, 24, 32, 3)).astype(np.float32)
+        for i in range(7):
+            model = fast_style.build_transform_net(filters=(4, 8, 8), residual_blocks=1,
+                                                   name=f"n{i}")
+            assert stylize._run_batch(model, batch).shape == (1, 24, 32, 3)
+        logger.warning("a warning of someone else's")
+    finally:
+        logger.removeHandler(keep)
+    assert not [m for m in keep.messages if "retracing" in m]
+    assert keep.messages == ["a warning of someone else's"]  # the filter is gone after the call
+    record = logging.LogRecord("tensorflow", logging.WARNING, __file__, 1,
+                               "5 out of the last 5 calls to <f> triggered tf.function retracing."
+                               " Tracing is expensive", None, None)
+    assert not stylize._OneTracePerNetwork().filter(record)
