@@ -37,10 +37,11 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	ALBUM_PROFILE=smoke $(PY) -m pytest notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
-# Every benchmark (about half an hour on a 2-core CPU; run it on a quiet machine). The references
-# (PyTorch, librosa) are benchmark-only packages: benchmarks/requirements.txt.
+# Every benchmark (about an hour and a half on a 2-core CPU; run it on a quiet machine). The
+# references (PyTorch, librosa, moviepy) are benchmark-only packages: benchmarks/requirements*.txt.
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt --extra-index-url https://download.pytorch.org/whl/cpu
+	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements-nodeps.txt
 	$(PY) benchmarks/bench_gatys.py
 	$(PY) benchmarks/bench_fast_style.py
 	$(PY) benchmarks/bench_fast_quality.py
@@ -49,6 +50,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_music.py
 	$(PY) benchmarks/bench_music.py --batch 32 --steps 4
 	$(PY) benchmarks/bench_music_quality.py data/music_model --seeds 4 --noise 0 0.3
+	$(PY) benchmarks/bench_video.py
+	$(PY) benchmarks/bench_video.py --preset medium --scale-photos 0 --no-demo
 
 strip-notebooks: $(STAMP)
 	$(PY) scripts/strip_notebooks.py notebooks/*.ipynb

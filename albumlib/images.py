@@ -216,7 +216,7 @@ def _to_rgb(im, path):
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         if "transparency" in im.info:
             warnings.warn(f"{path}: transparency of a {mode} image ignored", UserWarning,
-                          stacklevel=4)
+                          stacklevel=5)
         gray = _gray_high_bit_to_unit(im, path)
         return np.repeat(gray[..., None], 3, axis=-1)
     has_alpha = mode in ("LA", "La", "PA", "RGBA", "RGBa") or (
@@ -250,6 +250,18 @@ def load_image(path, max_side=None, upscale=False):
     multi-page TIFFs give their first frame. Raises ImageError (a ValueError) naming the file for
     empty, truncated, corrupt or non-image files, and FileNotFoundError if it does not exist.
     """
+    rgb = _decode_upright(path, max_side)
+    if isinstance(rgb, np.ndarray):
+        return resize_max_side(rgb, max_side, upscale)
+    size = _fit_max_side(*rgb.size, max_side, upscale)
+    if size != rgb.size:
+        rgb = rgb.resize(size, _RESAMPLE)
+    return np.asarray(rgb, dtype=np.float32) / np.float32(255)
+
+
+def _decode_upright(path, max_side=None):
+    """A photo file decoded and turned upright: a Pillow RGB image (8-bit sources) or a float32
+    array (high bit depth); JPEGs decoded at a reduced scale that still leaves >= max_side."""
     path = Path(path)
     if max_side is not None and int(max_side) < 1:
         raise ValueError(f"max_side must be a positive number of pixels, got {max_side!r}")
@@ -267,15 +279,12 @@ def load_image(path, max_side=None, upscale=False):
         try:
             oriented = ImageOps.exif_transpose(im)
         except Exception as e:  # a malformed EXIF block should not lose the photo
-            warnings.warn(f"{path}: EXIF orientation ignored ({e})", UserWarning, stacklevel=2)
+            warnings.warn(f"{path}: EXIF orientation ignored ({e})", UserWarning, stacklevel=3)
             oriented = im
         rgb = _to_rgb(oriented, path)
-    if isinstance(rgb, np.ndarray):
-        return resize_max_side(rgb, max_side, upscale)
-    size = _fit_max_side(*rgb.size, max_side, upscale)
-    if size != rgb.size:
-        rgb = rgb.resize(size, _RESAMPLE)
-    return np.asarray(rgb, dtype=np.float32) / np.float32(255)
+        if not isinstance(rgb, np.ndarray):
+            rgb.load()  # detached from the file, which closes here
+    return rgb
 
 
 def _natural_key(path):

@@ -1,6 +1,7 @@
 """Tests of albumlib.video: timeline, layouts, Ken Burns, beat snapping, encoding and its checks."""
 
 import dataclasses
+import re
 import subprocess
 import tracemalloc
 import warnings
@@ -29,10 +30,12 @@ def sine(seconds, sr=SR, freq=440.0, amp=0.3):
             ).astype(np.float32)
 
 
-def decode_frames(path, size=SMALL):
-    """All frames of a film as uint8 RGB (n, h, w, 3), decoded by the bundled ffmpeg."""
+def decode_frames(path, size=SMALL, fps=None):
+    """All frames of a film as uint8 RGB (n, h, w, 3), decoded by the bundled ffmpeg, as a
+    player shows them at `fps` (default: the film's nominal rate): each frame until the next."""
+    fps = fps or video.probe(path).fps
     cmd = [video.ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path.absolute()),
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+           "-vf", f"fps={float(fps)!r}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     raw = subprocess.run(cmd, check=True, capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, size[1], size[0], 3)
 
@@ -176,6 +179,31 @@ def test_exif_orientation_and_odd_inputs(tmp_path):
     assert (video.layout_photo(rgba, (10, 10)) == 255).all()
 
 
+def test_letterbox_of_a_file_matches_the_float_layout(tmp_path):
+    """The 8-bit fast path for files: the same picture as layout_photo(load_image(path))."""
+    from albumlib import images
+    rng = np.random.default_rng(0)
+    smooth = (np.linspace(0, 1, 300)[None, :, None] * np.linspace(0.2, 1, 200)[:, None, None]
+              * np.array([1.0, 0.6, 0.3]))
+    photo = (smooth * 255 + rng.normal(0, 3, smooth.shape)).clip(0, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6                                   # shown upright: 200 wide, 300 high
+    jpeg, png16, rgba = tmp_path / "p.jpg", tmp_path / "deep.png", tmp_path / "alpha.png"
+    Image.fromarray(photo).save(jpeg, quality=95, exif=exif.tobytes())
+    Image.fromarray((smooth[..., 0] * 65535).astype(np.uint16)).save(png16)
+    alpha = np.dstack([photo, np.full(photo.shape[:2], 128, np.uint8)])
+    Image.fromarray(alpha, "RGBA").save(rgba)
+    for path in (jpeg, png16, rgba):
+        for size in ((160, 90), (640, 360)):               # down and up
+            fast = video.letterbox_file(path, size)
+            slow = video.layout_photo(images.load_image(path, max_side=max(size)), size)
+            assert fast.shape == slow.shape == (size[1], size[0], 3) and fast.dtype == np.uint8
+            diff = np.abs(fast.astype(int) - slow.astype(int))
+            assert diff.mean() < 1.5 and np.percentile(diff, 99) < 12, (path.name, size)
+    tall = video.letterbox_file(jpeg, (160, 90))
+    assert tall[:, :40].max() < 10 and tall[:, 120:].max() < 10  # upright: bars left and right
+
+
 # --- Ken Burns ---------------------------------------------------------------------------------
 
 def test_ken_burns_windows_move_linearly_inside_the_canvas():
@@ -245,6 +273,45 @@ def test_soundtrack_length_fades_and_normalisation():
     assert (video.normalise_rms(np.zeros(100)) == 0).all()
 
 
+@pytest.mark.parametrize("film_seconds, fade, normalise", [(12.0, 1.0, "rms"),
+                                                         (20.0, 0.5, None),
+                                                         (15.5, 30.0, "rms")])
+def test_streamed_soundtrack_is_the_in_memory_one_bit_for_bit(tmp_path, film_seconds, fade,
+                                                             normalise):
+    """A music file is read in pieces (twice), never whole: the same samples as soundtrack()."""
+    t = np.arange(int(15.5 * 22050)) / 22050           # 15.5 s: three pieces of 6.4 s
+    left = 0.3 * np.sin(2 * np.pi * 330 * t) * (t < 9)  # a silent stretch at the end (gated)
+    song = tmp_path / "song.wav"
+    wavfile.write(song, 22050, np.stack([left, 0.2 * np.sin(2 * np.pi * 220 * t)], axis=1)
+                  .astype(np.float32))
+    n = int(film_seconds * video.AUDIO_SR)
+    expected = video.soundtrack(video._music_signal(song), n, fade_seconds=fade,
+                                normalise=normalise)
+    wav = video.write_soundtrack(song, n, tmp_path / "track.wav", fade_seconds=fade,
+                                 normalise=normalise)
+    rate, got = wavfile.read(wav)
+    assert rate == video.AUDIO_SR and got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    assert video.music_samples(song) == video._music_signal(song).size
+
+
+def test_streamed_soundtrack_memory_does_not_grow_with_the_music(tmp_path):
+    peaks = {}
+    for seconds in (30, 120):                            # 5.3 and 21 MB as float32
+        song = tmp_path / f"song{seconds}.wav"
+        t = np.arange(seconds * 8000) / 8000
+        wavfile.write(song, 8000, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+        n = seconds * video.AUDIO_SR
+        tracemalloc.start()
+        try:
+            video.write_soundtrack(song, n, tmp_path / f"track{seconds}.wav")
+            peaks[seconds] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (tmp_path / f"track{seconds}.wav").stat().st_size == 4 * n + 58
+    assert peaks[120] < 1.2 * peaks[30] + 1e6 and peaks[120] < 4 * 120 * video.AUDIO_SR / 2
+
+
 def test_loudnorm_keeps_length_and_rate():
     track = video.soundtrack(sine(1.5, amp=0.02), 2 * SR, fade_seconds=0.2,
                              normalise="loudnorm")
@@ -299,6 +366,52 @@ def test_crossfade_ken_burns_blur_and_fit_to_audio_encode(tmp_path):
     assert mid[0] > 60 and mid[2] > 60 and mid[1] < 40
 
 
+def test_still_frames_are_sent_once():
+    tl = video.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.3, fps=10)
+    assert tl.boundaries == (0, 10, 20, 30) and tl.transition_frames == 3
+    # photo 0 alone from 0, crossfade 9-11, photo 1 alone from 12, crossfade 19-21, photo 2
+    # alone from 22 to the end (29, kept so that the film lasts to its end)
+    assert tl.kept_frames() == [0, 9, 10, 11, 12, 19, 20, 21, 22, 29]
+    assert tl.kept_frames(moving=True) == list(range(30))
+    cut = video.plan_timeline(2, seconds_per_photo=1.0, transition_seconds=0.0, fps=5)
+    assert cut.kept_frames() == [0, 5, 9]
+    assert video.plan_timeline(1, 0.2, 0.0, fps=5).kept_frames() == [0]
+
+
+def test_pts_expression_maps_frames_sent_to_their_place():
+    kept = [0, 9, 10, 11, 12, 19, 20, 21, 22, 29]
+    expr = video.pts_expression(kept)
+    assert expr == "((N+8*gte(N,1))+(6*gte(N,5)+6*gte(N,9)))"
+    gte = lambda a, b: int(a >= b)  # noqa: E731 - ffmpeg's gte()
+    assert [eval(expr, {"gte": gte, "N": n}) for n in range(len(kept))] == kept
+    assert video.pts_expression([0, 1, 2]) == "N"
+
+
+def test_a_long_album_encodes(tmp_path):
+    """120 photos: the timestamp expression has 121 terms (a plain sum of 100 fails in ffmpeg)."""
+    photos = [solid((10 * (k % 25), 100, 255 - 10 * (k % 25)), 12, 20) for k in range(120)]
+    result = video.make_video(photos, None, tmp_path / "long.mp4", size=(32, 18), fps=5,
+                              seconds_per_photo=0.6, transition_seconds=0.2, progress=False)
+    assert result.info.n_frames == result.timeline.n_frames == 360
+    assert result.info.n_coded == len(result.timeline.kept_frames()) < 360
+    # the last frame is a keyframe, last in decoding order too: a decoder shows it for one frame
+    assert decode_frames(result.path, size=(32, 18)).shape[0] == 360
+
+
+def test_crossfade_film_sends_a_third_of_its_frames_and_shows_them_all(tmp_path):
+    photos = [solid(RED), solid(GREEN), solid(BLUE)]
+    result = video.make_video(photos, (sine(3.0), SR), tmp_path / "film.mp4", size=SMALL,
+                              fps=10, transition_seconds=0.3, progress=False)
+    tl = result.timeline
+    assert result.info.n_frames == tl.n_frames == 30 and result.info.fps == pytest.approx(10)
+    assert result.info.n_coded == len(tl.kept_frames()) == 10
+    assert result.info.video_seconds == pytest.approx(3.0)
+    shown = decode_frames(result.path)  # as a player shows it: every planned frame, in place
+    planned = np.stack(list(video.iter_frames(photos, tl, SMALL)))
+    assert shown.shape == planned.shape
+    assert np.abs(shown.astype(int) - planned.astype(int)).mean(axis=(1, 2, 3)).max() < 4
+
+
 def test_awkward_names_are_safe(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     photo = tmp_path / "-leading dash 'quote' \"double\" ü 北.png"
@@ -339,11 +452,12 @@ def test_verification_failure_leaves_nothing(tmp_path, monkeypatch):
     def short_probe(path):
         info = real_probe(path)
         info.n_frames -= 3
+        info.video_seconds -= 3 / 5
         return info
 
     monkeypatch.setattr(video, "probe", short_probe)
     out = tmp_path / "short.mp4"
-    with pytest.raises(video.VideoError, match="7 video frames instead of 10"):
+    with pytest.raises(video.VideoError, match=r"7 video frames, 1\.400 s instead of 10 \(2\.000 s\)"):
         video.make_video([solid(RED), solid(BLUE)], None, out, size=SMALL, fps=5,
                          progress=False)
     assert not out.exists() and not leftovers(tmp_path)
@@ -448,3 +562,16 @@ def test_memory_stays_bounded_for_large_albums(tmp_path):
         tracemalloc.stop()
     assert result.n_frames == 200 and result.info.n_frames == 200
     assert big_peak < 2.5 * song.nbytes + 2e6   # a copy of the song and the 40 s soundtrack
+
+
+def test_probe_of_a_film_with_irregular_timestamps_keeps_ffmpegs_rate(tmp_path):
+    """A phone's variable-rate video: no common frame period, so the rate ffmpeg reports."""
+    out = tmp_path / "irregular.mp4"
+    subprocess.run([video.ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=red:s=64x36:r=30:d=1", "-vf", "setpts='(N*N*0.0123457+N*0.0091)/TB'",
+                    "-fps_mode", "passthrough", "-video_track_timescale", "90000",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out)], check=True)
+    info = video.probe(out)
+    assert info.n_coded == 30 and info.video_seconds > 1.0
+    reported = float(re.search(r"([\d.]+) fps", info.text).group(1))
+    assert info.fps == reported < 480
