@@ -552,7 +552,7 @@ def iter_frames(photos, timeline, size, fit="letterbox", ken_burns=False, zoom=K
         raise ValueError(f"timeline plans {timeline.n_photos} photos, got {len(photos)}")
     width, height = (int(v) for v in size)
     canvas = supersample(size, zoom) if ken_burns else (width, height)
-    cache = {}
+    cache, fade = {}, None  # fade: the current crossfade's float32 arrays
     for i in (range(timeline.n_frames) if frames is None else frames):
         needed = [k for k, _ in timeline.sources(i)]
         for k in needed:
@@ -566,7 +566,20 @@ def iter_frames(photos, timeline, size, fit="letterbox", ken_burns=False, zoom=K
                 cache[k] = c
         for k in [k for k in cache if k not in needed]:
             del cache[k]
-        yield render_frame(timeline, i, cache, size, ken_burns=ken_burns, zoom=zoom, seed=seed)
+        parts = timeline.sources(i)
+        if ken_burns or len(parts) == 1:
+            yield render_frame(timeline, i, cache, size, ken_burns=ken_burns, zoom=zoom, seed=seed)
+            continue
+        (a, _), (b, w) = parts  # a crossfade: a + (b - a) w, the pair's arrays made once
+        if fade is None or fade[0] != (a, b):
+            base = cache[a].astype(np.float32)
+            diff = cache[b].astype(np.float32) - base
+            base += np.float32(0.5)  # round half up when truncated to uint8
+            fade = ((a, b), base, diff, np.empty_like(base))
+        _, base, diff, out = fade
+        np.multiply(diff, np.float32(w), out=out)
+        out += base  # within [0.5, 255.5]: a convex mix of two uint8 images
+        yield out.astype(np.uint8)
 
 
 # ---------------------------------------------------------------------------------------------

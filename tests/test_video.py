@@ -378,6 +378,20 @@ def test_still_frames_are_sent_once():
     assert video.plan_timeline(1, 0.2, 0.0, fps=5).kept_frames() == [0]
 
 
+def test_iter_frames_crossfades_match_render_frame():
+    """iter_frames mixes a crossfade as a + (b - a) w from arrays made once per pair."""
+    rng = np.random.default_rng(3)
+    photos = [rng.integers(0, 256, (90, 160, 3), dtype=np.uint8) for _ in range(3)]
+    tl = video.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.5, fps=10)
+    canvases = {k: video.layout_photo(p, SMALL) for k, p in enumerate(photos)}
+    for i, frame in zip(tl.kept_frames(), video.iter_frames(photos, tl, SMALL,
+                                                           frames=tl.kept_frames())):
+        reference = video.render_frame(tl, i, canvases, SMALL)
+        assert frame.dtype == np.uint8 and np.abs(frame.astype(int) - reference).max() <= 1
+        if len(tl.sources(i)) == 1:
+            assert np.array_equal(frame, reference)
+
+
 def test_pts_expression_maps_frames_sent_to_their_place():
     kept = [0, 9, 10, 11, 12, 19, 20, 21, 22, 29]
     expr = video.pts_expression(kept)
