@@ -1126,24 +1126,24 @@ def _encode(frames, timeline, size, wav, tmp, codec, crf, preset, progress, kept
     kept = list(range(timeline.n_frames)) if kept is None else list(kept)
     width, height = size
     fps = repr(float(timeline.fps)) if timeline.fps != int(timeline.fps) else str(int(timeline.fps))
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", fps,
-           "-i", "pipe:0"]
-    if wav is not None:
-        cmd += ["-i", str(Path(wav).absolute()), "-map", "0:v:0", "-map", "1:a:0"]
-    folder = tempfile.TemporaryDirectory(prefix="album-video-")
-    # the last frame a keyframe: no B-frame reordering at the end, so that it is also the last
-    # in decoding order and lasts one frame for decoders that go by frame durations
-    last_keyframe = (timeline.n_frames - 1.5) / timeline.fps
-    cmd += [*_filter_args(kept, folder.name), *codec.video_args(crf, preset, size, timeline.fps),
-            "-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-frames:v", str(len(kept))]
-    if timeline.n_frames > 1:
-        cmd += ["-force_key_frames", f"{max(0.0, last_keyframe):.6f}"]
-    if wav is not None:
-        cmd += codec.audio_args()
-    cmd += ["-t", f"{timeline.duration:.6f}", "-map_metadata", "-1", *codec.container_args(),
-            str(Path(tmp).absolute())]
-    with folder, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory(prefix="album-video-") as folder, \
+            tempfile.TemporaryFile() as err:
+        cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", fps,
+               "-i", "pipe:0"]
+        if wav is not None:
+            cmd += ["-i", str(Path(wav).absolute()), "-map", "0:v:0", "-map", "1:a:0"]
+        cmd += [*_filter_args(kept, folder), *codec.video_args(crf, preset, size, timeline.fps),
+                "-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-frames:v", str(len(kept))]
+        if timeline.n_frames > 1:
+            # the last frame a keyframe: no B-frame reordering at the end, so that it is also the
+            # last in decoding order and lasts one frame for decoders that go by frame durations
+            last_keyframe = (timeline.n_frames - 1.5) / timeline.fps
+            cmd += ["-force_key_frames", f"{max(0.0, last_keyframe):.6f}"]
+        if wav is not None:
+            cmd += codec.audio_args()
+        cmd += ["-t", f"{timeline.duration:.6f}", "-map_metadata", "-1",
+                *codec.container_args(), str(Path(tmp).absolute())]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         broken = False
         try:
