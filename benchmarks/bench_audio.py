@@ -536,6 +536,13 @@ def librosa_mp3_support():
             f"{'soundfile (libsndfile + mpg123, in process)' if has_mp3 else 'audioread'}")
 
 
+def speed_cell(base_s, seconds, reference):
+    """The speed-up column: "-" without a baseline, "1 (reference)" for it, else base / ours."""
+    if base_s is None:
+        return "-"
+    return "1 (reference)" if reference else f"**{base_s / seconds:.2f}x**"
+
+
 def throughput_table(results, repeats):
     """Markdown table of part 1 from {mode: [child results]}."""
     base = results.get("librosa")
@@ -549,10 +556,7 @@ def throughput_table(results, repeats):
         secs = [r["seconds"] for r in runs]
         med = statistics.median(secs)
         audio_s = runs[0]["n_samples"] / SR
-        if base_s is None:
-            speed = "-"
-        else:
-            speed = "1 (reference)" if mode == "librosa" else f"**{base_s / med:.2f}x**"
+        speed = speed_cell(base_s, med, reference=mode == "librosa")
         sampled = [r["ffmpeg_peak_rss"] for r in runs if r["ffmpeg_peak_rss"]]
         ffmpeg = _mb(max(sampled)) if sampled else "- (none)"
         times = ", ".join(f"{s:.3f}" for s in secs)

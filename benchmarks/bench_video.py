@@ -108,7 +108,8 @@ import numpy as np  # noqa: E402
 
 from albumlib import audio, video  # noqa: E402  (numpy, scipy, Pillow: no TensorFlow)
 from bench_audio import (ChildPeakSampler, _mb, check_disk, cpu_seconds,  # noqa: E402
-                         current_rss_bytes, load_average, memory_total, peak_rss_bytes)
+                         current_rss_bytes, load_average, memory_total, peak_rss_bytes,
+                         speed_cell)
 
 RESULT_TAG = "BENCH_VIDEO_RESULT "
 PHOTO_SHAPES = ((1600, 1200), (1200, 1600), (2000, 1125), (1080, 1080), (1500, 1000))
@@ -521,10 +522,7 @@ def speed_table(results, repeats):
         label, what = METHODS[method]
         secs = [r["seconds"] for r in runs]
         med = statistics.median(secs)
-        if base_s is None:
-            speed = "-"
-        else:
-            speed = "1 (reference)" if method == "moviepy" else f"**{base_s / med:.2f}x**"
+        speed = speed_cell(base_s, med, reference=method == "moviepy")
         times = ", ".join(f"{s:.2f}" for s in secs)
         lines.append(
             f"| {label} | {what} | {_film_cell(runs)} | {med:.2f} ({times}) | {speed} "
