@@ -1,26 +1,23 @@
 # Quick start: `make demo` and `make test` (each makes .venv if needed, installs, then runs).
-# PYTHON picks the interpreter (3.10+). Where locks/pyX.Y.txt exists for it, the exact versions there
-# are installed (CI is repeatable); elsewhere requirements.txt's lower bounds are used.
-# `make LOCK= test` ignores the lock.
+# PYTHON picks the interpreter (3.10+). Where locks/pyX.Y.txt exists for it and installs there, the
+# exact versions in it are installed (CI, where CI=true, insists on them); elsewhere, or where the lock
+# cannot install (another platform, an older patch release), requirements.txt's ranges are used, with
+# a one-line note. `make LOCK= test` ignores the lock. scripts/install_env.py does the work.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCK ?= $(wildcard locks/py$(PYVER).txt)
-REQS := $(if $(LOCK),$(LOCK),requirements.txt)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: install demo test test-unit test-notebooks bench lock clean-venv strip-notebooks
 
-$(STAMP): $(REQS) pyproject.toml
+$(STAMP): requirements.txt $(LOCK) pyproject.toml scripts/install_env.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=python3.X")'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r $(REQS)
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	@$(PYTHON) scripts/install_env.py --venv $(VENV) $(if $(LOCK),--lock $(LOCK))
+	@touch $(STAMP)
 
 install: $(STAMP)
 
@@ -52,6 +49,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_music_quality.py data/music_model --seeds 4 --noise 0 0.3
 	$(PY) benchmarks/bench_video.py
 	$(PY) benchmarks/bench_video.py --preset medium --scale-photos 0 --no-demo
+
+# Regenerate locks/py3.10.txt ... py3.13.txt (uv resolves each for the oldest patch release).
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(PY) scripts/update_locks.py
 
 strip-notebooks: $(STAMP)
 	$(PY) scripts/strip_notebooks.py notebooks/*.ipynb
