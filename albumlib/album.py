@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import images, video
+from albumlib import fileio, images, video
 
 DEFAULT_STYLE = "starry_night"
 DEFAULT_MAX_SIDE = 720          # long side the photos are repainted at (pixels)
@@ -113,6 +113,17 @@ def output_path(out_path, overwrite=False):
     if path.exists() and not overwrite:
         raise OutputExistsError(path)
     return path
+
+
+def check_outputs(film, work_dir=None, contact_sheet_path=None):
+    """Check, before any work, that every output location can be written (NotWritableError)."""
+    fileio.check_writable(Path(film).parent, f"the film {film}")
+    if work_dir is not None:
+        fileio.check_writable(work_dir, f"into the work folder {work_dir}")
+    if contact_sheet_path is not None:
+        fileio.check_writable(Path(contact_sheet_path).parent,
+                              f"the contact sheet {contact_sheet_path}")
+    fileio.check_writable(tempfile.gettempdir(), "temporary files (set TMPDIR to another folder)")
 
 
 def _is_none(value):
@@ -470,12 +481,15 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
                              f"{', '.join(images.SAVE_FORMATS)}")
         if contact_sheet_path.exists() and not overwrite:
             raise OutputExistsError(contact_sheet_path)
+    check_outputs(target, work_dir, contact_sheet_path)
+    video.check_film_length(len(files) * float(seconds_per_photo),
+                            f"a film of {len(files)} photos at {seconds_per_photo:g} s each")
     t = time.perf_counter()
     kind, source, music_text = _prepare_music(music, music_model, notes, say)
     music_seconds = time.perf_counter() - t
 
     timings = {}
-    with tempfile.TemporaryDirectory(prefix="albumlib-album-") as tmp:
+    with fileio.temp_dir("album") as tmp:
         store_dir = None
         if work_dir is not None:
             store_dir = Path(work_dir)

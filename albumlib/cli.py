@@ -9,8 +9,11 @@ style network for one painting and `stylize` repaints whole albums with it.
 
 import argparse
 import dataclasses
+import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -31,10 +34,20 @@ def _add_gatys_options(p):
     p.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, or a file path")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (exit code 2)."""
+
+    def error(self, message):
+        """Print '<prog>: error: <message> (see <prog> --help)' and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     """The argument parser of `python -m albumlib`."""
-    parser = argparse.ArgumentParser(prog="python -m albumlib",
-                                     description="Turn a photo album into a short film (albumlib).")
+    parser = _Parser(prog="python -m albumlib",
+                     description="Turn a photo album into a short film (albumlib).")
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="show full tracebacks and tool output on errors (also ALBUM_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     _add_make_album_parser(sub)
@@ -59,6 +72,9 @@ def build_parser():
     sub.add_parser("styles", help="list the bundled styles")
     _add_stylize_parser(sub)
     _add_train_style_parser(sub)
+    for command in sub.choices.values():   # --debug after the command name too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show full tracebacks and tool output on errors")
     return parser
 
 
@@ -221,9 +237,11 @@ def _warning_format(fallback):
 
 def _album_errors(run):
     """Run an album command; turn expected failures into one 'error: ...' line (exit code 1)."""
-    from albumlib import album, audio, images, video
+    from albumlib import album, audio, fileio, images, video
     try:
         return run()
+    except fileio.NotWritableError as err:
+        raise SystemExit(f"error: {err}") from None
     except album.OutputExistsError as err:
         raise SystemExit(f"error: {err.path}: already exists; pass --overwrite to replace it, "
                          f"or choose another name with -o") from None
@@ -421,6 +439,7 @@ def cmd_gatys_demo(args):
     from albumlib import images, paths, styles
     from albumlib.profiles import get_profile
     profile = get_profile()
+    _check_output_folder(args.output)
     limit = profile.album_limit if args.limit is None else args.limit
     photos = images.load_album(paths.data_path("album"), limit=limit or None)
     names = styles.list_styles()
@@ -442,8 +461,18 @@ def contact_sheet(originals, repainted, height=160):
     return album.contact_sheet(originals, repainted, height=height)
 
 
+def _check_output_folder(folder, what="the repainted photos"):
+    """One 'error: ...' line, before any work, when `folder` cannot be written."""
+    from albumlib import fileio
+    try:
+        fileio.check_writable(folder, f"{what} into {folder}")
+    except fileio.NotWritableError as err:
+        raise SystemExit(f"error: {err}") from None
+
+
 def cmd_gatys(args):
     """Repaint the given photos in the given style(s)."""
+    _check_output_folder(args.output)
     photos = _collect_photos(args.inputs)
     style = args.style if len(args.style) > 1 else args.style[0]
     _repaint(photos, lambda i: style, args.output, _gatys_kwargs(args), args.overwrite, blend=args.blend)
@@ -461,6 +490,7 @@ def cmd_styles(args):
 def cmd_stylize(args):
     """Repaint photos and albums with a trained fast style network."""
     from albumlib import images, style_nets, stylize
+    _check_output_folder(args.output)
     try:
         path = style_nets.resolve(args.style)
         model = style_nets.load(path)
@@ -496,6 +526,7 @@ def cmd_train_style(args):
         styles.style_path(args.style)
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
+    _check_output_folder(args.out, "the checkpoint and the trained network")
     if args.coco:
         from albumlib import coco
         data_dir = coco.coco_train2014()
@@ -523,7 +554,10 @@ def cmd_train_style(args):
     print(f"training a fast network for {args.style} on {n_images:,} photos in {data_dir}: "
           f"{args.steps} steps of {args.batch_size} crops of {args.crop} px into {args.out}")
     start = time.perf_counter()
-    result = fast_train.train(config, strategy=strategy, progress=not args.no_progress)
+    try:
+        result = fast_train.train(config, strategy=strategy, progress=not args.no_progress)
+    except fast_train.CheckpointError as err:
+        raise SystemExit(f"error: {err}") from None
     wall = time.perf_counter() - start
     history = result.history
     steps_done = history["step"][-1] if history["step"] else result.resumed_from
@@ -555,15 +589,56 @@ def cmd_train_style(args):
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (timeout, systemd, docker stop), raised like Ctrl-C so that every cleanup runs."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _one_line(text):
+    """The first line of an error message, with a pointer to --debug when there was more."""
+    lines = [line for line in str(text).strip().splitlines() if line.strip()] or ["(no message)"]
+    more = " (more with --debug)" if len(lines) > 1 else ""
+    return lines[0].rstrip(" :") + more
+
+
+def _run_command(command, args, debug):
+    """Run one command; a failure becomes SystemExit('error: <one line>'), an interrupt a code."""
+    try:
+        return command(args)
+    except KeyboardInterrupt as exc:
+        name = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+        print(f"interrupted ({name}): stopped; no partial output was left", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except SystemExit as exc:       # 'error: ...' from a command: its first line alone
+        if isinstance(exc.code, str) and not debug:
+            raise SystemExit(_one_line(exc.code)) from None
+        raise
+    except Exception as exc:        # noqa: BLE001 - the CLI's last line of defence
+        if debug:
+            raise
+        message = _one_line(f"{type(exc).__name__}: {exc}")
+        raise SystemExit(f"error: {message}; run again with --debug for the traceback") from None
+
+
 def main(argv=None):
     """Entry point of `python -m albumlib` and the `albumlib` command."""
+    from albumlib import fileio
     args = build_parser().parse_args(argv)
+    debug = bool(args.debug or os.environ.get("ALBUM_DEBUG", "").strip() not in ("", "0"))
     commands = {"make-album": cmd_make_album, "demo": cmd_demo, "gatys-demo": cmd_gatys_demo,
                 "gatys": cmd_gatys, "styles": cmd_styles, "stylize": cmd_stylize,
                 "train-style": cmd_train_style}
     previous = warnings.formatwarning
     warnings.formatwarning = _warning_format(previous)
+    fileio.remove_stale_temp_dirs()    # what killed runs (SIGKILL) left in the temporary folder
+    main_thread = threading.current_thread() is threading.main_thread()
+    handler = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
     try:
-        return commands[args.command](args)
+        return _run_command(commands[args.command], args, debug)
     finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, handler)
         warnings.formatwarning = previous

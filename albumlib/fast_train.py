@@ -56,28 +56,51 @@ class TrainResult:
     resumed_from: int
 
 
-def _checkpoint_arrays(model, optimizer, step, history):
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from; the message says which file and what to do."""
+
+
+def _checkpoint_arrays(model, optimizer, step, history, config=None):
     """Everything needed to resume, as a dict of numpy arrays (no pickles)."""
     arrays = {f"model_{i:04d}": np.asarray(v) for i, v in enumerate(model.get_weights())}
     arrays.update({f"opt_{i:04d}": np.asarray(v.numpy() if hasattr(v, "numpy") else v)
                    for i, v in enumerate(optimizer.variables)})
     arrays["step"] = np.asarray(step, np.int64)
     arrays["history"] = np.frombuffer(json.dumps(history).encode(), np.uint8)
+    if config is not None:
+        arrays["network"] = np.frombuffer(json.dumps(network_settings(config)).encode(), np.uint8)
     return arrays
 
 
-def save_checkpoint(path, model, optimizer, step, history):
+def network_settings(config):
+    """The settings that shape the network (a checkpoint resumes only with the same ones)."""
+    return {"filters": list(config.filters), "residual_blocks": int(config.residual_blocks),
+            "upsample": config.upsample}
+
+
+def _settings_text(settings):
+    """Network settings as the train-style options that select them."""
+    return (f"--filters {' '.join(map(str, settings['filters']))} --residual-blocks "
+            f"{settings['residual_blocks']} --upsample {settings['upsample']}")
+
+
+def save_checkpoint(path, model, optimizer, step, history, config=None):
     """Write a checkpoint whole or not at all (temporary file, then rename); notebook 02."""
     path = Path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, **_checkpoint_arrays(model, optimizer, step, history))
+            np.savez(f, **_checkpoint_arrays(model, optimizer, step, history, config))
     return path
 
 
-def load_checkpoint(path, model, optimizer):
-    """Restore model weights and optimiser state; returns (step, history); notebook 02."""
-    path = Path(path)
+def _unusable(path, why):
+    """A CheckpointError that names the file, the problem and the way out."""
+    return CheckpointError(f"{path}: this checkpoint cannot be resumed from ({why}); delete it "
+                           f"to start training afresh, or choose another --out folder")
+
+
+def _read_checkpoint(path, config=None):
+    """(weights, optimiser values, step, history) of a checkpoint, or CheckpointError."""
     try:
         with np.load(path, allow_pickle=False) as data:
             model_keys = sorted(k for k in data.files if k.startswith("model_"))
@@ -86,16 +109,47 @@ def load_checkpoint(path, model, optimizer):
             opt_values = [data[k] for k in opt_keys]
             step = int(data["step"])
             history = json.loads(data["history"].tobytes().decode())
-    except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"{path}: not a readable training checkpoint ({err})") from err
-    model.set_weights(weights)
+            saved = (json.loads(data["network"].tobytes().decode())
+                     if "network" in data.files else None)
+    except Exception as err:  # noqa: BLE001 - zip, npy, json and key errors all mean "damaged"
+        what = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        raise _unusable(path, f"the file is damaged or not a checkpoint - {what}") from err
+    if saved is not None and config is not None and saved != network_settings(config):
+        raise CheckpointError(
+            f"{path}: this checkpoint was written for another network ({_settings_text(saved)}); "
+            f"pass those settings to resume it, or delete it to start afresh with "
+            f"{_settings_text(network_settings(config))}")
+    return weights, opt_values, step, history
+
+
+def check_checkpoint(path, config=None):
+    """Raise CheckpointError now if `path` exists but cannot be resumed (before slow set-up)."""
+    if Path(path).exists():
+        _read_checkpoint(Path(path), config)
+
+
+def load_checkpoint(path, model, optimizer, config=None):
+    """Restore model weights and optimiser state; returns (step, history); notebook 02.
+
+    Raises CheckpointError (naming the file and what to do) for a damaged file or one written
+    for another network; nothing is changed on disk.
+    """
+    path = Path(path)
+    weights, opt_values, step, history = _read_checkpoint(path, config)
+    try:
+        model.set_weights(weights)
+    except ValueError as err:
+        raise _unusable(path, f"its weights do not fit this network - {err}") from err
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     if len(opt_values) != len(optimizer.variables):
-        raise ValueError(f"{path}: optimiser state has {len(opt_values)} arrays, "
-                         f"expected {len(optimizer.variables)} (different model or optimiser?)")
-    for var, value in zip(optimizer.variables, opt_values):
-        var.assign(value)
+        raise _unusable(path, f"optimiser state has {len(opt_values)} arrays, expected "
+                              f"{len(optimizer.variables)}: another model or optimiser")
+    try:
+        for var, value in zip(optimizer.variables, opt_values):
+            var.assign(value)
+    except ValueError as err:
+        raise _unusable(path, f"its optimiser state does not fit this network - {err}") from err
     return step, history
 
 
@@ -167,12 +221,13 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     strategy = _strategy(strategy)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    check_checkpoint(out / CHECKPOINT, config)     # a damaged one is said before the slow set-up
     model, optimizer, loss_fn = _build(config, strategy)
     history = {k: [] for k in HISTORY_KEYS}
     start_step = 0
     ckpt = out / CHECKPOINT
     if ckpt.exists():
-        start_step, history = load_checkpoint(ckpt, model, optimizer)
+        start_step, history = load_checkpoint(ckpt, model, optimizer, config)
         print(f"resuming from {ckpt} at step {start_step} of {config.steps}")
     if start_step >= config.steps:
         return TrainResult(model, history, out, start_step)
@@ -199,7 +254,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
             if step % config.checkpoint_every == 0 or step == config.steps:
-                _write_checkpoint(out, model, optimizer, step, history)
+                _write_checkpoint(out, model, optimizer, step, history, config)
                 if on_checkpoint is not None:
                     on_checkpoint(step, history)
     finally:
@@ -207,9 +262,9 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     return TrainResult(model, history, out, start_step)
 
 
-def _write_checkpoint(out, model, optimizer, step, history):
+def _write_checkpoint(out, model, optimizer, step, history, config=None):
     """Checkpoint, history.json and loss_curve.png, each written whole or not at all."""
-    save_checkpoint(out / CHECKPOINT, model, optimizer, step, history)
+    save_checkpoint(out / CHECKPOINT, model, optimizer, step, history, config)
     atomic_write_bytes(out / HISTORY, json.dumps(history).encode())
     save_loss_curve(history, out / "loss_curve.png")
 

@@ -1,26 +1,97 @@
 """Whole-or-nothing file writing (used by every module that writes outputs or checkpoints)."""
 
 import contextlib
+import glob
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds.
+
+    The temporary file is named `.NAME.p<pid>-XXXX.tmp.EXT`, so that a later write of the same
+    file removes what a killed process (SIGKILL, a power cut) left (see `remove_stale_partials`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    os.chmod(tmp, new_file_mode())  # mkstemp makes 0600 files; give the usual permissions
+    remove_stale_partials(path)
+    tmp = None
     try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.p{os.getpid()}-",
+                                    suffix=f".tmp{path.suffix}", dir=path.parent)
+        tmp = Path(name)
+        os.close(fd)
+        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600 files; give the usual permissions
         yield tmp
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def pid_alive(pid):
+    """True when a process with this id runs on this machine (any user's)."""
+    pid = int(pid)
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:     # another user's process
+        return True
+    return True
+
+
+_PID_PART = re.compile(r"p(\d+)-")
+
+
+def _owner_pid(name, prefix):
+    """The pid written after `prefix` in a leftover's name, or None."""
+    match = _PID_PART.match(name, len(prefix)) if name.startswith(prefix) else None
+    return int(match.group(1)) if match else None
+
+
+def remove_stale_partials(path):
+    """Remove the hidden partial files of `path` that killed processes left; return them."""
+    path = Path(path)
+    prefix = f".{path.stem}."
+    removed = []
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f"{glob.escape(prefix)}p*-*.tmp{glob.escape(path.suffix)}"):
+            pid = _owner_pid(leftover.name, prefix)
+            if pid is not None and not pid_alive(pid):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+                    removed.append(leftover)
+    return removed
+
+
+TEMP_PREFIX = "albumlib-"
+
+
+def temp_dir(kind):
+    """A TemporaryDirectory named albumlib-KIND-p<pid>-XXXX (stale ones: remove_stale_temp_dirs)."""
+    return tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{kind}-p{os.getpid()}-")
+
+
+def remove_stale_temp_dirs(folder=None):
+    """Remove albumlib's temporary folders whose process was killed; return them (CLI start)."""
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    with contextlib.suppress(OSError):
+        for leftover in folder.glob(f"{TEMP_PREFIX}*-p*-*"):
+            kind_end = leftover.name.find("-p", len(TEMP_PREFIX))
+            pid = _owner_pid(leftover.name, leftover.name[:kind_end + 1]) if kind_end > 0 else None
+            if pid is not None and leftover.is_dir() and not pid_alive(pid):
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed.append(leftover)
+    return removed
 
 
 def new_file_mode():
@@ -53,3 +124,30 @@ def unique_path(path):
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
+
+
+class NotWritableError(OSError):
+    """An output location cannot be written; found before any work starts."""
+
+
+def writable_problem(folder):
+    """Why files cannot be made in `folder` (or the parent it would be made in), or None."""
+    existing = Path(folder).expanduser().absolute()
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    try:    # really try: permissions alone miss read-only file systems (and root ignores them)
+        fd, probe = tempfile.mkstemp(prefix=".albumlib-write-test-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        return f"{existing} cannot be written ({err.strerror or err})"
+    return None
+
+
+def check_writable(folder, what):
+    """Raise NotWritableError naming `what` when `folder` cannot be written (checked up front)."""
+    problem = writable_problem(folder)
+    if problem:
+        raise NotWritableError(f"cannot write {what}: {problem}")

@@ -65,6 +65,10 @@ RMS_TARGET_DBFS = -16.0     # gated RMS target of the "rms" normalisation
 PEAK_CEILING_DBFS = -1.0    # the "rms" normalisation never raises a peak above this
 LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"
 KEN_BURNS_ZOOM = 1.15       # zoom at the close end of a Ken Burns move
+# The longest film made: its soundtrack is held in memory as float32 (about 0.64 GB an hour at
+# 44.1 kHz stereo, more while it is composed and normalised), and x264's timestamps, in 1/90,000 s
+# for setpts, overflow 32 bits past 6.6 hours. Two hours is far beyond an album's film.
+MAX_FILM_SECONDS = 2 * 3600
 MP4_SUFFIXES = (".mp4", ".m4v")
 WEBM_SUFFIXES = (".webm",)
 
@@ -77,6 +81,14 @@ _VIDEO_FILTER = ("scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
 
 class VideoError(RuntimeError):
     """ffmpeg failed, or wrote a file that is not what was planned; nothing was saved."""
+
+
+def check_film_length(seconds, what="the film"):
+    """Refuse, up front, a film longer than MAX_FILM_SECONDS (memory and timestamps; notebook 06)."""
+    if not (math.isfinite(seconds) and seconds <= MAX_FILM_SECONDS):
+        raise ValueError(f"{what} would last {seconds:.6g} s, longer than the limit of "
+                         f"{MAX_FILM_SECONDS} s ({MAX_FILM_SECONDS / 3600:g} hours): use fewer "
+                         f"photos or fewer seconds per photo")
 
 
 class CodecFallbackWarning(UserWarning):
@@ -346,6 +358,7 @@ def plan_timeline(n_photos, seconds_per_photo=1.0, transition_seconds=0.3, fps=3
         if not (math.isfinite(seconds_per_photo) and seconds_per_photo > 0):
             raise ValueError(f"seconds_per_photo must be positive, got {seconds_per_photo!r}")
         total = _round(n * float(seconds_per_photo) * fps)
+    check_film_length(total / fps)
     if total < n:
         raise ValueError(f"{n} photos need at least {n} frames, but the film would have {total} "
                          f"({total / fps:.2f} s at {fps:g} fps): use fewer photos, more seconds "
@@ -1126,7 +1139,7 @@ def _encode(frames, timeline, size, wav, tmp, codec, crf, preset, progress, kept
     kept = list(range(timeline.n_frames)) if kept is None else list(kept)
     width, height = size
     fps = repr(float(timeline.fps)) if timeline.fps != int(timeline.fps) else str(int(timeline.fps))
-    with tempfile.TemporaryDirectory(prefix="album-video-") as folder, \
+    with fileio.temp_dir("video") as folder, \
             tempfile.TemporaryFile() as err:
         cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", fps,
@@ -1264,7 +1277,7 @@ def make_video(photos, audio, out_path, *, seconds_per_photo=1.0, fit_to_audio=F
     kept = timeline.kept_frames(moving=ken_burns)  # a still photo is sent once
     frames = iter_frames(items, timeline, size, fit=fit, ken_burns=ken_burns, zoom=zoom,
                          seed=seed, frames=kept)
-    with tempfile.TemporaryDirectory(prefix="albumlib-film-") as work:
+    with fileio.temp_dir("film") as work:
         wav, n_samples = None, _round(timeline.duration * AUDIO_SR)
         if stream:
             wav = write_soundtrack(audio, n_samples, Path(work) / "soundtrack.wav",

@@ -114,7 +114,10 @@ def main(argv=None):
             raise InstallError("pip could not upgrade itself in %s (see pip's message above)" % args.venv)
         lock = args.lock if args.lock and Path(args.lock).exists() else None
         used = install_requirements(args.venv, lock, strict)
-        if not pip(args.venv, "install", "--quiet", "--no-deps", "-e", str(ROOT))[0]:
+        # (captured: setuptools warns about every editable install with a package-dir mapping)
+        ok, output = pip(args.venv, "install", "--quiet", "--no-deps", "-e", str(ROOT), quiet_output=True)
+        if not ok:
+            sys.stderr.write(output)
             raise InstallError("pip could not install albumlib itself (see pip's message above)")
     except InstallError as exc:
         print("error: %s" % exc, file=sys.stderr)
