@@ -63,8 +63,9 @@ def create_venv(venv, python=None):
     if made.returncode != 0 or not (venv / "bin" / "python").exists():
         if not existed:
             shutil.rmtree(venv, ignore_errors=True)
+        said = [line.strip() for line in (made.stdout + made.stderr).splitlines() if line.strip()]
         raise InstallError("`%s -m venv %s` failed (%s): %s"
-                           % (python, venv, _last_error(made.stdout + made.stderr), venv_hint()))
+                           % (python, venv, (said or ["no message"])[0], venv_hint()))
 
 
 def pip(venv, *args, quiet_output=False):

@@ -23,14 +23,25 @@ def test_requirements_have_lower_bounds_only():
         assert ">=" in line and "==" not in line and "<" not in line, line
 
 
-def test_lock_pins_every_requirement_exactly():
-    lock = _requirement_lines((ROOT / "locks" / "py3.11.txt").read_text())
-    pinned = {re.split("==", line)[0].lower().replace("_", "-") for line in lock}
-    assert all("==" in line for line in lock)
-    for line in _requirement_lines((ROOT / "requirements.txt").read_text()):
-        name = line.split(">=")[0].lower()
-        name = "tensorflow-cpu" if name == "tensorflow" else name
-        assert name in pinned, f"{name} is not pinned in locks/py3.11.txt"
+def test_locks_pin_every_requirement_exactly_for_each_python():
+    locks = sorted((ROOT / "locks").glob("py3.*.txt"))
+    assert [p.name for p in locks] == ["py3.10.txt", "py3.11.txt", "py3.12.txt", "py3.13.txt"]
+    for path in locks:
+        text = path.read_text()
+        assert "oldest patch release" in text.splitlines()[1] or "oldest patch release" in text[:300]
+        lock = _requirement_lines(text)
+        pinned = {re.split("==", line)[0].lower().replace("_", "-") for line in lock}
+        assert all("==" in line for line in lock), path.name
+        for line in _requirement_lines((ROOT / "requirements.txt").read_text()):
+            name = line.split(">=")[0].lower()
+            name = "tensorflow-cpu" if name == "tensorflow" else name
+            assert name in pinned, f"{name} is not pinned in {path.name}"
+
+
+def test_makefile_installs_through_the_script_that_falls_back():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "scripts/install_env.py --venv $(VENV)" in makefile
+    assert "LOCK ?= $(wildcard locks/py$(PYVER).txt)" in makefile
 
 
 def test_ci_runs_the_readme_test_command():
