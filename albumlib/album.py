@@ -50,6 +50,7 @@ SHEET_HEIGHT = 160              # height of one row of the contact sheet
 DEMO_SETTINGS = {
     "smoke": dict(size="320x180", max_side=128, seconds_per_photo=1.0, ken_burns=True),
     "cpu": dict(size="720p", max_side=720, seconds_per_photo=2.0, ken_burns=True),
+    "gpu": dict(size="720p", max_side=720, seconds_per_photo=2.0, ken_burns=True),
     "full": dict(size="720p", max_side=720, seconds_per_photo=2.0, ken_burns=True),
 }
 
@@ -113,6 +114,13 @@ def output_path(out_path, overwrite=False):
     if path.exists() and not overwrite:
         raise OutputExistsError(path)
     return path
+
+
+def check_before_work(files, seconds_per_photo, film, work_dir=None, contact_sheet_path=None):
+    """The checks that need no network: outputs writable, the film's length within the limit."""
+    check_outputs(film, work_dir, contact_sheet_path)
+    video.check_film_length(len(files) * float(seconds_per_photo),
+                            f"a film of {len(files)} photos at {seconds_per_photo:g} s each")
 
 
 def check_outputs(film, work_dir=None, contact_sheet_path=None):
@@ -473,7 +481,6 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
     _check_options(seconds_per_photo, transition, transition_seconds, fit, fps, strength,
                    max_side, beat_sync, music)
     files = candidate_photos(photos)
-    resolved = resolve_styles(style)
     if contact_sheet_path is not None:
         contact_sheet_path = Path(contact_sheet_path)
         if contact_sheet_path.suffix.lower() not in images.SAVE_FORMATS:
@@ -481,9 +488,8 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
                              f"{', '.join(images.SAVE_FORMATS)}")
         if contact_sheet_path.exists() and not overwrite:
             raise OutputExistsError(contact_sheet_path)
-    check_outputs(target, work_dir, contact_sheet_path)
-    video.check_film_length(len(files) * float(seconds_per_photo),
-                            f"a film of {len(files)} photos at {seconds_per_photo:g} s each")
+    check_before_work(files, seconds_per_photo, target, work_dir, contact_sheet_path)
+    resolved = resolve_styles(style)        # (the first to import TensorFlow: checks come before)
     t = time.perf_counter()
     kind, source, music_text = _prepare_music(music, music_model, notes, say)
     music_seconds = time.perf_counter() - t

@@ -225,6 +225,31 @@ def _add_demo_parser(sub):
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
+def _import_tensorflow(args):
+    """Import TensorFlow without the lines its native start-up prints on stderr (kept with --debug).
+
+    Called by the commands that need it, after their own checks, so that an early error is not
+    buried under them; the lines are shown if the import fails.
+    """
+    if getattr(args, "debug", False) or "tensorflow" in sys.modules:
+        return
+    import tempfile
+    sys.stderr.flush()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _warning_format(fallback):
     """A warnings.formatwarning that shows albumlib's warnings (skipped photos, codec fallbacks)
     as plain 'warning: ...' lines and leaves the others to `fallback`."""
@@ -256,11 +281,17 @@ def cmd_make_album(args):
 
     def run():
         sheet = None
+        film = album.output_path(args.output, overwrite=True)
         if args.contact_sheet:
-            film = album.output_path(args.output, overwrite=True)
             sheet = film.with_name(f"{film.stem}_contact_sheet.jpg")
+        photos = args.photos if len(args.photos) > 1 else args.photos[0]
+        album.check_before_work(album.candidate_photos(photos), args.seconds_per_photo, film,
+                                args.work_dir, sheet)
+        styles = args.style if args.style is not None else [album.DEFAULT_STYLE]
+        if args.music is None or any(s.strip().lower() != album.NO_STYLE for s in styles):
+            _import_tensorflow(args)        # a network repaints or composes
         return album.make_album(
-            args.photos if len(args.photos) > 1 else args.photos[0], args.output,
+            photos, args.output,
             style=args.style if args.style is not None else album.DEFAULT_STYLE,
             max_side=args.max_side, strength=args.strength, preserve_color=args.preserve_color,
             music_model=args.music_model, music=args.music, music_seed=args.music_seed,
@@ -285,6 +316,9 @@ def cmd_demo(args):
                if v is not None}
     if args.no_ken_burns:
         options["ken_burns"] = False
+    out = Path(args.output)
+    _album_errors(lambda: album.check_outputs(out / "album.mp4", None, out / "contact_sheet.jpg"))
+    _import_tensorflow(args)
     result = _album_errors(lambda: album.make_demo(
         args.output, limit=args.limit, style=args.style, progress=not args.no_progress,
         **options))
@@ -440,6 +474,7 @@ def cmd_gatys_demo(args):
     from albumlib.profiles import get_profile
     profile = get_profile()
     _check_output_folder(args.output)
+    _import_tensorflow(args)
     limit = profile.album_limit if args.limit is None else args.limit
     photos = images.load_album(paths.data_path("album"), limit=limit or None)
     names = styles.list_styles()
@@ -473,6 +508,7 @@ def _check_output_folder(folder, what="the repainted photos"):
 def cmd_gatys(args):
     """Repaint the given photos in the given style(s)."""
     _check_output_folder(args.output)
+    _import_tensorflow(args)
     photos = _collect_photos(args.inputs)
     style = args.style if len(args.style) > 1 else args.style[0]
     _repaint(photos, lambda i: style, args.output, _gatys_kwargs(args), args.overwrite, blend=args.blend)
@@ -489,8 +525,9 @@ def cmd_styles(args):
 
 def cmd_stylize(args):
     """Repaint photos and albums with a trained fast style network."""
-    from albumlib import images, style_nets, stylize
     _check_output_folder(args.output)
+    _import_tensorflow(args)
+    from albumlib import images, style_nets, stylize
     try:
         path = style_nets.resolve(args.style)
         model = style_nets.load(path)
@@ -521,12 +558,22 @@ def _style_stem(style):
 
 def cmd_train_style(args):
     """Train (or resume) a fast style network, then export it into the out folder."""
-    from albumlib import fast_style, fast_train, image_data, style_nets, styles
+    from albumlib import fast_train, styles
     try:
         styles.style_path(args.style)
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
     _check_output_folder(args.out, "the checkpoint and the trained network")
+    try:
+        fast_train.check_checkpoint(Path(args.out) / fast_train.CHECKPOINT,
+                                    fast_train.TrainConfig(
+                                        style=args.style, data_dir="", out_dir=args.out,
+                                        filters=tuple(args.filters), upsample=args.upsample,
+                                        residual_blocks=args.residual_blocks))
+    except fast_train.CheckpointError as err:
+        raise SystemExit(f"error: {err}") from None
+    _import_tensorflow(args)
+    from albumlib import fast_style, image_data, style_nets
     if args.coco:
         from albumlib import coco
         data_dir = coco.coco_train2014()
@@ -628,6 +675,9 @@ def main(argv=None):
     from albumlib import fileio
     args = build_parser().parse_args(argv)
     debug = bool(args.debug or os.environ.get("ALBUM_DEBUG", "").strip() not in ("", "0"))
+    args.debug = debug
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TensorFlow's info lines, later on
     commands = {"make-album": cmd_make_album, "demo": cmd_demo, "gatys-demo": cmd_gatys_demo,
                 "gatys": cmd_gatys, "styles": cmd_styles, "stylize": cmd_stylize,
                 "train-style": cmd_train_style}
