@@ -319,3 +319,16 @@ def test_usage_errors_are_one_line_on_stderr(args):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "error:" in done.stderr and "--help" in done.stderr
+
+
+def test_an_error_after_tensorflow_started_is_still_the_only_line(photos, tmp_path):
+    """TensorFlow's native start-up lines stay off stderr; the error is all a user reads."""
+    bad = tmp_path / "song.mp3"
+    bad.write_bytes(b"not music at all" * 100)
+    done = subprocess.run([sys.executable, "-m", "albumlib", "make-album", str(photos), "-o",
+                           str(tmp_path / "f.mp4"), "--music", str(bad), "--no-progress"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith("error: ") and "song.mp3" in done.stderr
+    assert not (tmp_path / "f.mp4").exists()
