@@ -12,6 +12,7 @@ it (step, optimiser state and data position) and says so.
 import dataclasses
 import json
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,21 @@ def _unusable(path, why):
                            f"to start training afresh, or choose another --out folder")
 
 
+def _damage(err):
+    """What a failed read of a checkpoint means, in a few words."""
+    if isinstance(err, zipfile.BadZipFile):
+        return "cut short, or not an .npz archive"
+    if isinstance(err, EOFError):
+        return "empty"
+    if isinstance(err, KeyError):
+        return f"no {err.args[0]!r} in it"
+    if isinstance(err, json.JSONDecodeError):
+        return "its loss history is unreadable"
+    if isinstance(err, ValueError) and "pickle" in str(err):
+        return "not an .npz archive"
+    return str(err).split(". ")[0] or type(err).__name__
+
+
 def _read_checkpoint(path, config=None):
     """(weights, optimiser values, step, history) of a checkpoint, or CheckpointError."""
     try:
@@ -112,8 +128,7 @@ def _read_checkpoint(path, config=None):
             saved = (json.loads(data["network"].tobytes().decode())
                      if "network" in data.files else None)
     except Exception as err:  # noqa: BLE001 - zip, npy, json and key errors all mean "damaged"
-        what = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-        raise _unusable(path, f"the file is damaged or not a checkpoint - {what}") from err
+        raise _unusable(path, f"the file is damaged or not a checkpoint: {_damage(err)}") from err
     if saved is not None and config is not None and saved != network_settings(config):
         raise CheckpointError(
             f"{path}: this checkpoint was written for another network ({_settings_text(saved)}); "
@@ -213,10 +228,11 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     Resumes from out_dir/checkpoint.npz when present: step count, optimiser state and the data
     position (the pipeline skips the batches already seen). Writes the checkpoint every
     `checkpoint_every` steps and at the end, with history.json and loss_curve.png beside it.
-    `on_checkpoint(step, history)` is called after each checkpoint (live plots).
+    `on_checkpoint(step, history)` is called after each checkpoint (live plots). After the first
+    few steps it prints an estimate of the whole run (profiles.estimate), timed on them.
     """
     from tqdm.auto import tqdm
-    from albumlib import image_data
+    from albumlib import image_data, profiles
 
     strategy = _strategy(strategy)
     out = Path(config.out_dir)
@@ -239,6 +255,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     step_fn = _train_step(model, optimizer, loss_fn, strategy, config.mixed_precision)
     bar = tqdm(total=config.steps, initial=start_step, desc="training", unit="step",
                disable=not progress)
+    timed = start_step + min(3, config.steps - start_step)   # the estimate comes after this step
     try:
         for step in range(start_step + 1, config.steps + 1):
             t0 = time.perf_counter()
@@ -253,6 +270,9 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
             history["seconds"].append(time.perf_counter() - t0)
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
+            if step == timed:
+                tqdm.write(_estimate(history["seconds"][start_step - step:], start_step,
+                                     config.steps, profiles))
             if step % config.checkpoint_every == 0 or step == config.steps:
                 _write_checkpoint(out, model, optimizer, step, history, config)
                 if on_checkpoint is not None:
@@ -260,6 +280,16 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     finally:
         bar.close()
     return TrainResult(model, history, out, start_step)
+
+
+def _estimate(seconds, start_step, steps, profiles):
+    """The run's estimate, timed on its first steps (the very first, which traces, apart)."""
+    if len(seconds) == 1:
+        return profiles.estimate(seconds[0], steps - start_step, "step",
+                                 how=f"measured on step {start_step + 1}")
+    return profiles.estimate(sum(seconds[1:]) / (len(seconds) - 1), steps - start_step, "step",
+                             first=seconds[0], how=f"measured on steps {start_step + 2}-"
+                                                   f"{start_step + len(seconds)}")
 
 
 def _write_checkpoint(out, model, optimizer, step, history, config=None):

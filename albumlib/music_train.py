@@ -446,8 +446,10 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
     song split and scaler; the data order of each epoch depends on (seed, epoch) only), so an
     interrupted run ends with the weights of an uninterrupted one. `on_checkpoint(epoch,
     history)` is called after each checkpoint, `on_epoch(epoch, history)` after each epoch.
+    After the first few steps it prints an estimate of the whole run (profiles.estimate).
     """
     from tqdm.auto import tqdm
+    from albumlib import profiles
 
     strategy = _strategy(strategy)
     out = Path(config.out_dir)
@@ -488,6 +490,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
     n_batches = len(_batch_starts(len(plan.train_index), bs, replicas)) - 1
     bar = tqdm(total=config.epochs * n_batches, initial=min(start, config.epochs) * n_batches,
                desc="training", unit="step", disable=not progress)
+    marks = []          # end times of this call's first steps, for the estimate
     try:
         for epoch in range(start + 1, config.epochs + 1):
             t0 = time.perf_counter()
@@ -503,6 +506,10 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
                 err, count = err + e, count + c
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, loss=f"{err / count:.4g}", refresh=False)
+                if epoch == start + 1 and len(marks) < 3:
+                    marks.append(time.perf_counter())
+                    if len(marks) == min(3, n_batches):
+                        tqdm.write(_estimate(marks, t0, n_batches, config.epochs - start, profiles))
             val = _mean_loss(eval_step, val_ds, strategy) if val_ds is not None else None
             _guard(val, "validation loss", epoch, ckpt, last_good)
             free = (_free_running_loss(predict, plan, seq_len, config.free_run_steps)
@@ -529,6 +536,17 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
     else:
         result.bundle_dir = out / BUNDLE
     return result
+
+
+def _estimate(marks, t0, n_batches, epochs, profiles):
+    """The run's estimate from the end times of its first steps (the first compiles: apart)."""
+    how = f"{epochs} epochs of {n_batches} steps, measured on "
+    if len(marks) == 1:
+        return profiles.estimate(marks[0] - t0, epochs * n_batches, "step",
+                                 how=how + "step 1; validation adds to it")
+    return profiles.estimate((marks[-1] - marks[0]) / (len(marks) - 1), epochs * n_batches, "step",
+                             first=marks[0] - t0,
+                             how=how + f"steps 2-{len(marks)}; validation adds to it")
 
 
 def _write_checkpoint(out, model, optimizer, epoch, history, meta, scaler):

@@ -29,6 +29,12 @@ def test_training_lowers_the_loss_and_writes_checkpoint(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temporary files
 
 
+def test_training_prints_an_estimate_timed_on_its_first_steps(tmp_path, capsys):
+    fast_train.train(tiny_config(tmp_path, steps=5), progress=False)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("estimate: about")]
+    assert len(lines) == 1 and "for 5 steps at" in lines[0] and "measured on steps 2-3" in lines[0]
+
+
 def test_resume_matches_an_uninterrupted_run(tmp_path, capsys):
     straight = fast_train.train(tiny_config(tmp_path / "a"), progress=False)
     fast_train.train(tiny_config(tmp_path / "b", steps=2), progress=False)

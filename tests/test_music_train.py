@@ -63,6 +63,12 @@ def test_training_lowers_the_loss_and_writes_everything(tmp_path, songs):
     assert again.resumed_from == 8 and again.history == h
 
 
+def test_training_prints_an_estimate_first(tmp_path, songs, capsys):
+    music_train.train(tiny_config(tmp_path, songs, epochs=2), progress=False)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("estimate: about")]
+    assert len(lines) == 1 and "2 epochs of" in lines[0], lines
+
+
 def test_resume_after_a_crash_matches_an_uninterrupted_run(tmp_path, songs, capsys):
     straight = music_train.train(tiny_config(tmp_path / "a", songs), progress=False)
 
