@@ -151,7 +151,7 @@ def _style_list(style):
 
 
 def resolve_styles(style):
-    """[(label, network file Path, model or None)] per entry; "none" gives ("none", None, None).
+    """[(label, style_nets.StyleChoice, model or None)] per entry; "none": ("none", None, None).
 
     Raises ValueError (listing the bundled networks) for an unknown name before any work.
     """
@@ -162,8 +162,8 @@ def resolve_styles(style):
         elif isinstance(entry, (str, os.PathLike)):
             from albumlib import style_nets     # TensorFlow: only when something is repainted
 
-            path = style_nets.resolve(entry)
-            resolved.append((path.stem, path, None))
+            choice = style_nets.find(entry)     # a name, a file or a mix (wave=0.7,udnie=0.3)
+            resolved.append((choice.label, choice, None))
         elif callable(entry):
             resolved.append((getattr(entry, "name", "stylized"), None, entry))
         else:
@@ -268,9 +268,9 @@ class _Models:
             return label, None
         if model is not None:
             return label, model
-        if path not in self.models:
+        if path not in self.models:        # (a StyleChoice)
             from albumlib import style_nets
-            self.models[path] = style_nets.load(path)
+            self.models[path] = style_nets.load_choice(path)
         return label, self.models[path]
 
 

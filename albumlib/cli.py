@@ -529,8 +529,8 @@ def cmd_stylize(args):
     _import_tensorflow(args)
     from albumlib import images, style_nets, stylize
     try:
-        path = style_nets.resolve(args.style)
-        model = style_nets.load(path)
+        choice = style_nets.find(args.style)
+        model = style_nets.load_choice(choice)
     except (ValueError, OSError) as err:
         raise SystemExit(f"error: {err}") from None
     start = time.perf_counter()
@@ -538,13 +538,13 @@ def cmd_stylize(args):
         written = stylize.stylize_album(
             args.photos, model, args.output, max_side=args.max_side, batch_size=args.batch_size,
             strength=args.strength, preserve_color=args.preserve_color,
-            suffix=f"_{path.stem}" if args.suffix is None else args.suffix,
+            suffix=f"_{choice.label}" if args.suffix is None else args.suffix,
             overwrite=args.overwrite, progress=not args.no_progress)
     except (images.ImageError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from None
     for target in written:
         print(f"-> {target}")
-    print(f"repainted {len(written)} photo(s) with {path.name} in "
+    print(f"repainted {len(written)} photo(s) with {choice.label} ({choice.path.name}) in "
           f"{time.perf_counter() - start:.1f} s into {args.output}")
     return 0
 

@@ -138,6 +138,50 @@ class InstanceNormalization(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="albumlib")
+class ConditionalInstanceNormalization(keras.layers.Layer):
+    """Instance norm with one (scale, offset) pair per style, picked or mixed per image (nb 02).
+
+    Dumoulin, Shlens and Kudlur (2017): call([x, style]) with style (B, n_styles) weights, one-hot
+    for one style or a convex mix; gamma = style @ scale and beta = style @ offset, then
+    y = (x - mean_hw(x)) / sqrt(var_hw(x) + epsilon) * gamma + beta. Mixing the pairs mixes the
+    styles, and a new style is a new pair learnt on top of the shared convolutions.
+    """
+
+    def __init__(self, n_styles, epsilon=IN_EPSILON, **kwargs):
+        """Remember the number of styles and epsilon (taught in notebook 02)."""
+        super().__init__(**kwargs)
+        self.n_styles = int(n_styles)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        """Create a (n_styles, C) scale (ones) and offset (zeros) (taught in notebook 02)."""
+        channels = input_shape[0][-1]
+        if channels is None:
+            raise ValueError("ConditionalInstanceNormalization needs a known number of channels")
+        shape = (self.n_styles, channels)
+        self.scale = self.add_weight(shape=shape, initializer="ones", name="scale")
+        self.offset = self.add_weight(shape=shape, initializer="zeros", name="offset")
+
+    def call(self, inputs):
+        """Normalise (B, H, W, C) x over H, W; scale and shift by the style's mix (notebook 02)."""
+        x, style = inputs
+        style = ops.cast(style, x.dtype)
+        gamma = ops.matmul(style, ops.cast(self.scale, x.dtype))[:, None, None, :]
+        beta = ops.matmul(style, ops.cast(self.offset, x.dtype))[:, None, None, :]
+        mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
+        a = ops.rsqrt(variance + self.epsilon) * gamma     # one multiply-add, as in InstanceNormalization
+        return x * a + (beta - mean * a)
+
+    def compute_output_shape(self, input_shape):
+        """x's shape (taught in notebook 02)."""
+        return input_shape[0]
+
+    def get_config(self):
+        """Config for saving (taught in notebook 02)."""
+        return {**super().get_config(), "n_styles": self.n_styles, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="albumlib")
 class PadToMultiple(keras.layers.Layer):
     """Reflect-pad the bottom and right so that H and W are multiples of `multiple` (notebook 02).
 
@@ -186,7 +230,14 @@ class CropToMatch(keras.layers.Layer):
 # --------------------------------------------------------------------------- building blocks
 
 
-def conv_layer(x, filters, kernel_size, stride=1, name="conv", norm_relu=True):
+def instance_norm(x, name, style=None):
+    """Instance norm, or its conditional form when a (B, n_styles) style input is given (nb 02)."""
+    if style is None:
+        return InstanceNormalization(name=f"{name}_in")(x)
+    return ConditionalInstanceNormalization(style.shape[-1], name=f"{name}_in")([x, style])
+
+
+def conv_layer(x, filters, kernel_size, stride=1, name="conv", norm_relu=True, style=None):
     """Reflect-pad, convolve ("valid"), then instance norm + ReLU if asked (taught in notebook 02).
 
     The conv keeps its bias, as in pytorch/examples (hence 1,679,235 parameters), although the
@@ -196,21 +247,21 @@ def conv_layer(x, filters, kernel_size, stride=1, name="conv", norm_relu=True):
     x = keras.layers.Conv2D(filters, kernel_size, strides=stride, padding="valid",
                             name=f"{name}_conv")(x)
     if norm_relu:
-        x = InstanceNormalization(name=f"{name}_in")(x)
+        x = instance_norm(x, name, style)
         x = keras.layers.ReLU(name=f"{name}_relu")(x)
     return x
 
 
-def residual_block(x, filters=128, name="res"):
+def residual_block(x, filters=128, name="res", style=None):
     """3x3 conv - IN - ReLU - 3x3 conv - IN, plus the input (taught in notebook 02)."""
-    y = conv_layer(x, filters, 3, name=f"{name}_a")
+    y = conv_layer(x, filters, 3, name=f"{name}_a", style=style)
     y = ReflectionPad2D(1, name=f"{name}_b_pad")(y)
     y = keras.layers.Conv2D(filters, 3, padding="valid", name=f"{name}_b_conv")(y)
-    y = InstanceNormalization(name=f"{name}_b_in")(y)
+    y = instance_norm(y, f"{name}_b", style)
     return keras.layers.Add(name=f"{name}_add")([x, y])
 
 
-def upsample_layer(x, filters, mode="resize", name="up"):
+def upsample_layer(x, filters, mode="resize", name="up", style=None):
     """Double H and W: resize-convolution or transposed convolution, then IN + ReLU (notebook 02).
 
     "resize": nearest-neighbour x2, reflect pad, 3x3 conv stride 1 - every output pixel sees the
@@ -220,17 +271,19 @@ def upsample_layer(x, filters, mode="resize", name="up"):
     """
     if mode == "resize":
         x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
-        return conv_layer(x, filters, 3, name=name)
+        return conv_layer(x, filters, 3, name=name, style=style)
     if mode == "transpose":
         x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same",
                                          name=f"{name}_transpose")(x)
-        x = InstanceNormalization(name=f"{name}_in")(x)
+        x = instance_norm(x, name, style)
         return keras.layers.ReLU(name=f"{name}_relu")(x)
     raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {mode!r}")
 
 
-def _check_config(upsample, filters, residual_blocks):
+def _check_config(upsample, filters, residual_blocks, n_styles=None):
     """Validate and normalise the transform net's settings (taught in notebook 02)."""
+    if n_styles is not None and int(n_styles) < 1:
+        raise ValueError(f"n_styles must be >= 1 (or None for a one-style network), got {n_styles!r}")
     if upsample not in UPSAMPLE_MODES:
         raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {upsample!r}")
     filters = tuple(int(f) for f in filters)
@@ -242,27 +295,39 @@ def _check_config(upsample, filters, residual_blocks):
 
 
 def build_transform_net(upsample="resize", filters=DEFAULT_FILTERS, residual_blocks=5,
-                        name="transform_net"):
+                        name="transform_net", n_styles=None):
     """Return the fully convolutional transform net: RGB [0,1] (B,H,W,3) -> same size (notebook 02).
 
     Any H, W >= MIN_SIDE: the input is reflect-padded to a multiple of 4 inside the model and the
     output cropped back, so a 37x53 photo comes out 37x53. About 1.68 M parameters by default.
+    n_styles: a multi-style network (conditional instance norm) taking [photo, style weights of
+    shape (B, n_styles)]; None: the one-style network taking the photo alone.
     """
-    upsample, (f1, f2, f3), residual_blocks = _check_config(upsample, filters, residual_blocks)
+    upsample, (f1, f2, f3), residual_blocks = _check_config(upsample, filters, residual_blocks,
+                                                            n_styles)
     inputs = keras.Input(shape=(None, None, 3), name="photo")
+    style = None if n_styles is None else keras.Input(shape=(int(n_styles),), name="style")
     x = PadToMultiple(SIZE_MULTIPLE, name="pad_to_multiple")(inputs)
-    x = conv_layer(x, f1, 9, name="conv_in")
-    x = conv_layer(x, f2, 3, stride=2, name="down1")
-    x = conv_layer(x, f3, 3, stride=2, name="down2")
+    x = conv_layer(x, f1, 9, name="conv_in", style=style)
+    x = conv_layer(x, f2, 3, stride=2, name="down1", style=style)
+    x = conv_layer(x, f3, 3, stride=2, name="down2", style=style)
     for i in range(residual_blocks):
-        x = residual_block(x, f3, name=f"res{i + 1}")
-    x = upsample_layer(x, f2, upsample, name="up1")
-    x = upsample_layer(x, f1, upsample, name="up2")
+        x = residual_block(x, f3, name=f"res{i + 1}", style=style)
+    x = upsample_layer(x, f2, upsample, name="up1", style=style)
+    x = upsample_layer(x, f1, upsample, name="up2", style=style)
     x = conv_layer(x, 3, 9, name="conv_out", norm_relu=False)
     # float32 output even under a mixed_float16 policy (Keras' advice for the last layer)
     x = keras.layers.Activation("sigmoid", dtype="float32", name="to_rgb")(x)
     outputs = CropToMatch(dtype="float32", name="crop_to_input")([x, inputs])
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs if style is None else [inputs, style], outputs, name=name)
+
+
+def n_styles_of(model):
+    """The number of styles of a multi-style network, None for a one-style one (notebook 02)."""
+    for layer in model.layers:
+        if isinstance(layer, ConditionalInstanceNormalization):
+            return layer.n_styles
+    return None
 
 
 def transform_net_config(model):
@@ -274,7 +339,10 @@ def transform_net_config(model):
         raise ValueError(f"{model.name} is not a network made by build_transform_net") from None
     blocks = sum(1 for n in names if n.startswith("res") and n.endswith("_add"))
     upsample = "transpose" if "up1_transpose" in names else "resize"
-    return {"upsample": upsample, "filters": filters, "residual_blocks": blocks}
+    config = {"upsample": upsample, "filters": filters, "residual_blocks": blocks}
+    if n_styles_of(model) is not None:
+        config["n_styles"] = n_styles_of(model)
+    return config
 
 
 # --------------------------------------------------------------------------- FLOPs
@@ -314,9 +382,11 @@ def count_flops(model_or_config, height, width):
     else:
         config = dict(model_or_config or {})
         config.pop("name", None)
+        config.pop("n_styles", None)        # the norms' pairs cost no convolution FLOPs
         unknown = set(config) - {"upsample", "filters", "residual_blocks"}
         if unknown:
             raise ValueError(f"unknown transform net settings {sorted(unknown)}")
+    config.pop("n_styles", None)
     plan = conv_plan(height=height, width=width, **config)
     return int(sum(2 * h * w * cin * cout * k * k for _, k, cin, cout, h, w in plan))
 

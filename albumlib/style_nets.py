@@ -17,12 +17,15 @@ Bundled networks live in data/fast_styles/<style>.npz; `resolve("starry_night")`
 `python -m albumlib train-style` trains new ones.
 """
 
+import dataclasses
 import json
 import os
 import zipfile
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import ops
 
 from albumlib import fast_style, paths
 from albumlib.fileio import atomic_path
@@ -196,7 +199,7 @@ def _load_npz(path):
             upsample=arch.get("upsample", "resize"),
             filters=tuple(arch.get("filters", fast_style.DEFAULT_FILTERS)),
             residual_blocks=arch.get("residual_blocks", 5),
-            name=meta.get("name") or "transform_net")
+            name=meta.get("name") or "transform_net", n_styles=arch.get("n_styles"))
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: invalid network settings {arch} ({err})") from err
     expected = [tuple(w.shape) for w in model.get_weights()]
@@ -331,3 +334,142 @@ def resolve(style):
                          f"{available}")
     raise ValueError(f"{str(style)!r} is neither a bundled style network nor an existing file "
                      f"(.npz or .keras); {available}")
+
+
+# --------------------------------------------------------------------------- multi-style networks
+#
+# A multi-style network (fast_style.build_transform_net(n_styles=N), conditional instance norm)
+# holds N styles in one file; its info names them: info["styles"] = ["starry_night", "wave", ...].
+# A style is chosen by name ("wave"), or mixed: "wave=0.7,udnie=0.3" is the convex combination
+# of the two styles' (gamma, beta) pairs. `find` turns such a text into a StyleChoice and
+# `load_choice` into a one-input model (photo -> repainted photo) that the rest of albumlib uses
+# like any one-style network: the mix is a constant inside it, so mixing costs nothing per photo.
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleChoice:
+    """A style as chosen by the user: its label, the network file and, for a multi-style
+    network, the weights of its styles ({name: weight}, summing to 1); notebook 02."""
+
+    label: str
+    path: Path
+    mix: tuple = ()             # ((name, weight), ...); () for a one-style network
+
+
+def style_names(path):
+    """The style names of a multi-style network file ([] for a one-style one); notebook 02."""
+    names = info(path).get("styles") or []
+    return [str(n) for n in names]
+
+
+def _multi_files():
+    """{style name: bundled multi-style network file} for every style the bundled files hold."""
+    found = {}
+    for path in _bundled_files().values():
+        try:
+            for name in style_names(path):
+                found.setdefault(name, path)
+        except ValueError:
+            continue
+    return found
+
+
+def parse_mix(text):
+    """'wave=0.7,udnie=0.3' -> [('wave', 0.7), ('udnie', 0.3)]; 'wave' -> [('wave', 1.0)] (nb 02)."""
+    parts = [part.strip() for part in str(text).split(",")]
+    if not all(parts):
+        raise ValueError(f"{text!r}: a style mix is NAME=WEIGHT,NAME=WEIGHT (e.g. wave=0.7,udnie=0.3)")
+    mix = []
+    for part in parts:
+        name, sep, weight = part.partition("=")
+        try:
+            value = float(weight) if sep else 1.0
+        except ValueError:
+            raise ValueError(f"{text!r}: {weight!r} is not a number (NAME=WEIGHT)") from None
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"{text!r}: style weights must be numbers >= 0, got {weight}")
+        mix.append((_normalise(name), value))
+    total = sum(w for _, w in mix)
+    if total <= 0:
+        raise ValueError(f"{text!r}: the style weights add up to 0")
+    return [(name, w / total) for name, w in mix]
+
+
+def find(style):
+    """A style text -> StyleChoice: a network file, a bundled name, or a mix of the styles of a
+    multi-style network ("wave=0.7,udnie=0.3"); ValueError listing what exists (notebook 02)."""
+    text = os.fspath(style)
+    if isinstance(style, os.PathLike) or Path(text).expanduser().is_file() or "=" not in text \
+            and "," not in text and _normalise(text) in _bundled_files():
+        path = resolve(style)
+        names = style_names(path)
+        return StyleChoice(path.stem, path, ((names[0], 1.0),) if len(names) == 1 else ())
+    mix = parse_mix(text)
+    multi = _multi_files()
+    missing = [name for name, _ in mix if name not in multi]
+    if missing:
+        if len(mix) == 1:
+            resolve(style)              # raises the usual message, listing the bundled networks
+        known = sorted(set(multi))
+        raise ValueError(f"{text!r}: {', '.join(missing)} not in a bundled multi-style network"
+                         f"{' (styles: ' + ', '.join(known) + ')' if known else ' (none is bundled)'}")
+    files = {multi[name] for name, _ in mix}
+    if len(files) > 1:
+        raise ValueError(f"{text!r}: the styles are in different networks ({', '.join(map(str, files))}); "
+                         f"only styles of one network mix")
+    label = mix[0][0] if len(mix) == 1 else "+".join(f"{n}{round(w * 100)}" for n, w in mix)
+    return StyleChoice(label, files.pop(), tuple(mix))
+
+
+def mix_vector(names, mix):
+    """The (n_styles,) float32 weights of `mix` over a network's style `names` (notebook 02)."""
+    vector = np.zeros(len(names), np.float32)
+    for name, weight in mix:
+        if name not in names:
+            raise ValueError(f"style {name!r} is not in this network (styles: {', '.join(names)})")
+        vector[names.index(name)] += weight
+    return vector
+
+
+@keras.saving.register_keras_serializable(package="albumlib")
+class StyleMix(keras.layers.Layer):
+    """A constant (B, n_styles) style input for a multi-style network (notebook 02)."""
+
+    def __init__(self, vector, **kwargs):
+        """Remember the mix's weights."""
+        super().__init__(**kwargs)
+        self.vector = [float(v) for v in np.ravel(vector)]
+
+    def call(self, photo):
+        """The weights, once per photo of the batch."""
+        row = ops.convert_to_tensor(np.asarray(self.vector, np.float32)[None])
+        return ops.repeat(row, ops.shape(photo)[0], axis=0)
+
+    def compute_output_shape(self, input_shape):
+        """(batch, n_styles)."""
+        return (input_shape[0], len(self.vector))
+
+    def get_config(self):
+        """Config for saving."""
+        return {**super().get_config(), "vector": self.vector}
+
+
+def bind(model, vector, name=None):
+    """A one-input model (photo -> repainted photo) of a multi-style `model` with its style
+    weights fixed to `vector`; it shares the multi-style model's weights (notebook 02)."""
+    photo = keras.Input(shape=(None, None, 3), name="photo")
+    out = model([photo, StyleMix(vector, name="style_mix")(photo)])
+    return keras.Model(photo, out, name=name or model.name)
+
+
+def load_choice(choice):
+    """The one-input model of a StyleChoice (a mix bound into a multi-style network)."""
+    model = load(choice.path)
+    if fast_style.n_styles_of(model) is None:
+        return model
+    names = style_names(choice.path)
+    if not choice.mix:
+        raise ValueError(f"{choice.path}: holds {len(names)} styles ({', '.join(names)}); "
+                         f"choose one by name or mix them (NAME=WEIGHT,NAME=WEIGHT)")
+    name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in choice.label)  # a scope name
+    return bind(model, mix_vector(names, choice.mix), name=name)

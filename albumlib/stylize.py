@@ -130,8 +130,8 @@ def _as_model(style):
     """(model, label): a keras model as is; a path or bundled name loaded by style_nets."""
     from albumlib import style_nets
     if isinstance(style, (str, os.PathLike)):
-        path = style_nets.resolve(style)
-        return style_nets.load(path), path.stem
+        choice = style_nets.find(style)     # a name, a file or a mix (wave=0.7,udnie=0.3)
+        return style_nets.load_choice(choice), choice.label
     if not callable(style):
         raise TypeError(f"style must be a model, a file path or a bundled network name, "
                         f"not {type(style).__name__}")

@@ -1,0 +1,121 @@
+"""One network, several styles (conditional instance norm): build, save, choose by name, mix."""
+
+import numpy as np
+import pytest
+
+from albumlib import album, cli, fast_style, paths, style_nets, stylize
+
+NAMES = ["starry_night", "wave", "udnie"]
+TINY = dict(filters=(4, 8, 8), residual_blocks=1)
+
+
+@pytest.fixture(scope="module")
+def multi():
+    """A tiny three-style network whose styles differ (random, distinct gamma and beta)."""
+    model = fast_style.build_transform_net(n_styles=3, name="paintings", **TINY)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, fast_style.ConditionalInstanceNormalization):
+            layer.scale.assign(rng.uniform(0.5, 1.5, layer.scale.shape).astype("float32"))
+            layer.offset.assign(rng.normal(0, 0.5, layer.offset.shape).astype("float32"))
+    return model
+
+
+@pytest.fixture
+def bundled(multi, tmp_path, monkeypatch):
+    """The network exported as the only bundled one, paintings.npz, holding NAMES."""
+    style_nets.export(multi, tmp_path, "paintings", info={"styles": NAMES}, formats=("npz",))
+    monkeypatch.setattr(style_nets, "bundled_dir", lambda: tmp_path)
+    return tmp_path / "paintings.npz"
+
+
+def photo(h=20, w=28, seed=1):
+    return np.random.default_rng(seed).random((h, w, 3)).astype(np.float32)
+
+
+def test_conditional_norm_picks_and_mixes_the_pairs(multi):
+    x = photo()[None]
+    one_hot = np.eye(3, dtype=np.float32)
+    outs = [np.asarray(multi([x, one_hot[i:i + 1]])) for i in range(3)]
+    assert outs[0].shape == (1, 20, 28, 3)
+    assert np.abs(outs[0] - outs[1]).max() > 1e-3                     # the styles differ
+    batch = np.asarray(multi([np.concatenate([x, x]), one_hot[[2, 0]]]))
+    np.testing.assert_allclose(batch[0], outs[2][0], atol=1e-5)        # per image in a batch
+    np.testing.assert_allclose(batch[1], outs[0][0], atol=1e-5)
+    # a one-hot mix is exactly that style; the layer's formula for a mix is the mixed pair
+    layer = next(l for l in multi.layers if isinstance(l, fast_style.ConditionalInstanceNormalization))
+    feats = np.random.default_rng(2).normal(size=(1, 5, 6, layer.scale.shape[1])).astype(np.float32)
+    mix = np.array([[0.25, 0.75, 0.0]], np.float32)
+    got = np.asarray(layer([feats, mix]))
+    norm = (feats - feats.mean((1, 2), keepdims=True)) / np.sqrt(feats.var((1, 2), keepdims=True) + 1e-5)
+    gamma = mix @ np.asarray(layer.scale)
+    beta = mix @ np.asarray(layer.offset)
+    np.testing.assert_allclose(got, norm * gamma + beta, atol=1e-4)
+
+
+def test_config_and_flops(multi):
+    assert fast_style.transform_net_config(multi)["n_styles"] == 3
+    assert fast_style.n_styles_of(fast_style.build_transform_net(**TINY)) is None
+    one = fast_style.build_transform_net(**TINY)
+    assert fast_style.count_flops(multi, 64, 64) == fast_style.count_flops(one, 64, 64)
+    extra = multi.count_params() - one.count_params()
+    channels = sum(l.scale.shape[1] for l in multi.layers
+                   if isinstance(l, fast_style.ConditionalInstanceNormalization))
+    assert extra == 2 * channels * 2             # two more (gamma, beta) rows than one style has
+    with pytest.raises(ValueError, match="n_styles"):
+        fast_style.build_transform_net(n_styles=0, **TINY)
+
+
+def test_export_and_load_round_trip_keep_styles(multi, tmp_path):
+    written = style_nets.export(multi, tmp_path, "p", info={"styles": NAMES})
+    for path in written.values():
+        model = style_nets.load(path)
+        assert fast_style.n_styles_of(model) == 3 and style_nets.style_names(path) == NAMES
+        x, s = photo()[None], np.eye(3, dtype=np.float32)[1:2]
+        np.testing.assert_allclose(np.asarray(model([x, s])), np.asarray(multi([x, s])), atol=3e-3)
+
+
+def test_parse_mix():
+    assert style_nets.parse_mix("wave") == [("wave", 1.0)]
+    assert style_nets.parse_mix("Wave=3, The Scream=1") == [("wave", 0.75), ("the_scream", 0.25)]
+    for bad in ("wave=x", "wave=-1", "wave=0", "wave,,udnie", "wave=nan"):
+        with pytest.raises(ValueError):
+            style_nets.parse_mix(bad)
+
+
+def test_find_names_mixes_and_errors(bundled):
+    choice = style_nets.find("wave")
+    assert choice == style_nets.StyleChoice("wave", bundled, (("wave", 1.0),))
+    mix = style_nets.find("wave=0.7,udnie=0.3")
+    assert mix.label == "wave70+udnie30" and mix.path == bundled
+    assert mix.mix == (("wave", 0.7), ("udnie", 0.3))
+    with pytest.raises(ValueError, match="'nope'.*not in a bundled multi-style|neither a bundled"):
+        style_nets.find("nope")
+    with pytest.raises(ValueError, match="the_scream not in a bundled multi-style network"):
+        style_nets.find("wave=0.5,the_scream=0.5")
+    whole = style_nets.find("paintings")              # the file's own name: which style?
+    with pytest.raises(ValueError, match="holds 3 styles.*choose one"):
+        style_nets.load_choice(whole)
+
+
+def test_a_bound_mix_is_the_mixed_network(multi, bundled):
+    x = photo()[None]
+    bound = style_nets.load_choice(style_nets.find("wave=0.7,udnie=0.3"))
+    expected = np.asarray(multi([x, np.array([[0.0, 0.7, 0.3]], np.float32)]))
+    np.testing.assert_allclose(np.asarray(bound(x)), expected, atol=3e-3)   # float16 file
+    single = style_nets.load_choice(style_nets.find("udnie"))
+    np.testing.assert_allclose(np.asarray(single(x)),
+                               np.asarray(multi([x, np.eye(3, dtype=np.float32)[2:3]])), atol=3e-3)
+    # bound models run through the same batched path as one-style networks, any batch size
+    out = stylize.stylize_images(bound, [photo(), photo(24, 16, seed=3)], batch_size=2)
+    assert [o.shape for o in out] == [(20, 28, 3), (24, 16, 3)]
+
+
+def test_album_and_cli_take_names_and_mixes(bundled, tmp_path):
+    resolved = album.resolve_styles(["wave", "wave=0.5,starry_night=0.5", "none"])
+    assert [label for label, _, _ in resolved] == ["wave", "wave50+starry_night50", "none"]
+    out = tmp_path / "out"
+    assert cli.main(["stylize", str(paths.data_path("holdout")), "--style", "udnie=0.6,wave=0.4",
+                     "-o", str(out), "--max-side", "48", "--no-progress"]) == 0
+    assert all(p.stem.endswith("_udnie60+wave40") for p in out.iterdir())
+    assert len(list(out.iterdir())) == len(list(paths.data_path("holdout").glob("*.jpg")))
