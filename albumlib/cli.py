@@ -364,8 +364,13 @@ def _add_train_style_parser(sub):
                                    "folder of photos (MS-COCO train2014 for real results), then "
                                    "export it as OUT/<style>.npz and OUT/<style>.keras. Run it "
                                    "again with the same --out to resume (also with more --steps).")
-    p.add_argument("--style", required=True, metavar="NAME|PATH",
-                   help="bundled style name (see `python -m albumlib styles`) or an image path")
+    p.add_argument("--style", required=True, action="append", metavar="NAME|PATH",
+                   help="bundled style name (see `python -m albumlib styles`) or an image path; "
+                        "repeat it to train one network for all the styles given (conditional "
+                        "instance norm; choose or mix them by name afterwards)")
+    p.add_argument("--name", default=None, metavar="NAME",
+                   help="file name of the exported network (default: the style's name, or "
+                        "'paintings' for several styles)")
     data = p.add_mutually_exclusive_group(required=True)
     data.add_argument("--data-dir", metavar="DIR",
                       help="folder of training photos (e.g. your copy of COCO train2014)")
@@ -560,14 +565,19 @@ def cmd_train_style(args):
     """Train (or resume) a fast style network, then export it into the out folder."""
     from albumlib import fast_train, styles
     try:
-        styles.style_path(args.style)
+        for style in args.style:
+            styles.style_path(style)
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
+    chosen = args.style[0] if len(args.style) == 1 else list(args.style)
+    names = [_style_stem(s) for s in args.style]
+    if len(set(names)) < len(names):
+        raise SystemExit(f"error: two styles have the same name ({', '.join(names)}): rename one")
     _check_output_folder(args.out, "the checkpoint and the trained network")
     try:
         fast_train.check_checkpoint(Path(args.out) / fast_train.CHECKPOINT,
                                     fast_train.TrainConfig(
-                                        style=args.style, data_dir="", out_dir=args.out,
+                                        style=chosen, data_dir="", out_dir=args.out,
                                         filters=tuple(args.filters), upsample=args.upsample,
                                         residual_blocks=args.residual_blocks))
     except fast_train.CheckpointError as err:
@@ -591,14 +601,14 @@ def cmd_train_style(args):
                                       ("style", args.style_weight),
                                       ("tv", args.tv_weight)) if v is not None}
     config = fast_train.TrainConfig(
-        style=args.style, data_dir=str(data_dir), out_dir=args.out, steps=args.steps,
+        style=chosen, data_dir=str(data_dir), out_dir=args.out, steps=args.steps,
         crop=args.crop, batch_size=args.batch_size, learning_rate=args.lr,
         checkpoint_every=args.checkpoint_every, seed=args.seed, upsample=args.upsample,
         filters=tuple(args.filters), residual_blocks=args.residual_blocks,
         mixed_precision=args.mixed_precision, style_size=args.style_size,
         loss_weights=loss_weights or None, weights=args.weights)
     n_images = image_data.dataset_size(data_dir)
-    print(f"training a fast network for {args.style} on {n_images:,} photos in {data_dir}: "
+    print(f"training a fast network for {', '.join(args.style)} on {n_images:,} photos in {data_dir}: "
           f"{args.steps} steps of {args.batch_size} crops of {args.crop} px into {args.out}")
     start = time.perf_counter()
     try:
@@ -609,8 +619,9 @@ def cmd_train_style(args):
     history = result.history
     steps_done = history["step"][-1] if history["step"] else result.resumed_from
     info = {
-        "style": args.style,
-        "style_file": str(styles.style_path(args.style)),
+        "style": args.style[0] if len(args.style) == 1 else names,
+        "style_file": [str(styles.style_path(s)) for s in args.style] if len(names) > 1
+        else str(styles.style_path(args.style[0])),
         "steps": steps_done,
         "data_dir": str(data_dir),
         "images": n_images,
@@ -628,11 +639,17 @@ def cmd_train_style(args):
                          if history.get(k)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    written = style_nets.export(result.model, args.out, _style_stem(args.style), info=info)
+    if len(names) > 1:
+        info["styles"] = names          # the names that choose and mix them
+    name = args.name or (names[0] if len(names) == 1 else "paintings")
+    written = style_nets.export(result.model, args.out, name, info=info)
     losses = ", ".join(f"{k} {v:.4g}" for k, v in info["final_losses"].items())
     print(f"trained to step {steps_done} in {wall:.0f} s ({losses})")
     print(f"exported {written['npz']} and {written['keras']}; repaint photos with:\n"
           f"  python -m albumlib stylize PHOTOS --style {written['npz']} -o OUT")
+    if len(names) > 1:
+        print(f"  (copy it into data/fast_styles to choose its styles by name: --style {names[0]}, "
+              f"or mix them: --style {names[0]}=0.7,{names[1]}=0.3)")
     return 0
 
 

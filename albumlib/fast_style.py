@@ -475,11 +475,12 @@ class PerceptualLoss:
             total = total + losses.content_loss(stylized_features[name], target, reduction="mean")
         return total / len(self.content_layers)
 
-    def style_term(self, stylized_features):
+    def style_term(self, stylized_features, grams=None):
         """Per-image style loss against the precomputed Grams, mean over the batch (notebook 02)."""
+        grams = self.style_grams if grams is None else grams
         batch = ops.cast(ops.shape(stylized_features[self.style_layers[0]])[0], "float32")
         total = losses.style_loss([stylized_features[n] for n in self.style_layers],
-                                  [self.style_grams[n] for n in self.style_layers],
+                                  [grams[n] for n in self.style_layers],
                                   self.style_layer_weights)
         return total / batch
 
@@ -491,16 +492,52 @@ class PerceptualLoss:
 
     def __call__(self, content_batch, stylized_batch):
         """Return {"total", "content", "style", "tv"} for photos and their stylisations (nb 02)."""
+        return self.terms(content_batch, stylized_batch, self.style_grams, self.weights["style"])
+
+    def terms(self, content_batch, stylized_batch, grams, style_weight):
+        """The loss terms against the given style Grams and style weight (notebook 02)."""
         content = _as_batch(content_batch)
         stylized = _as_batch(stylized_batch)
         content_features = self.content_net(content)
         stylized_features = self.loss_net(stylized)
         c = self.content_term(content_features, stylized_features)
-        s = self.style_term(stylized_features)
+        s = self.style_term(stylized_features, grams)
         tv = self.tv_term(stylized)
         w = self.weights
-        total = w["content"] * c + w["style"] * s + w["tv"] * tv
+        total = w["content"] * c + style_weight * s + w["tv"] * tv
         return {"total": total, "content": c, "style": s, "tv": tv}
+
+
+class MultiStylePerceptualLoss(PerceptualLoss):
+    """The perceptual loss of N styles: call(content, stylized, style_index) (notebook 02).
+
+    One VGG19 for all styles; the Grams of every style are stacked, and a training step picks
+    the Grams (and the style weight: each style has its own) of the style it trains.
+    """
+
+    def __init__(self, style_images, *, style_weights=None, style_size=None, **kwargs):
+        """Build the loss network once and every style's Grams (taught in notebook 02)."""
+        style_images = list(style_images)
+        if not style_images:
+            raise ValueError("need at least one style image")
+        super().__init__(style_images[0], style_size=style_size, **kwargs)
+        per_style = []
+        for image in style_images:
+            feats = self.loss_net(styles.as_style_image(image, style_size)[None])
+            per_style.append({n: losses.gram_matrix(feats[n])[0] for n in self.style_layers})
+        self.all_grams = {n: ops.stack([g[n] for g in per_style]) for n in self.style_layers}
+        weights = [self.weights["style"]] * len(style_images) if style_weights is None \
+            else [float(w) for w in style_weights]
+        if len(weights) != len(style_images):
+            raise ValueError(f"{len(weights)} style weights for {len(style_images)} styles")
+        self.style_weights = ops.convert_to_tensor(np.asarray(weights, np.float32))
+        self.n_styles = len(style_images)
+
+    def __call__(self, content_batch, stylized_batch, style_index=0):
+        """Return the loss terms for one style (an int or a scalar tensor) (notebook 02)."""
+        grams = {n: ops.take(self.all_grams[n], style_index, axis=0) for n in self.style_layers}
+        return self.terms(content_batch, stylized_batch, grams,
+                          ops.take(self.style_weights, style_index))
 
 
 # --------------------------------------------------------------------------- inference

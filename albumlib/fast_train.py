@@ -28,7 +28,8 @@ HISTORY_KEYS = ("step", "total", "content", "style", "tv", "seconds")
 class TrainConfig:
     """Settings of one training run; unset sizes come from the active profile (notebook 02)."""
 
-    style: str                        # bundled style name or image path
+    style: object                     # bundled style name or image path; a list: one network
+                                      # for all of them (conditional instance norm)
     data_dir: str                     # folder of training photos (COCO train2014, or any photos)
     out_dir: str                      # checkpoints, history, exported model
     steps: int = 1000                 # optimisation steps (batches)
@@ -45,6 +46,12 @@ class TrainConfig:
     style_size: int = 256             # long side of the style image for its Gram matrices
     loss_weights: dict = None         # {"content": .., "style": .., "tv": ..}; None: defaults
     weights: str = "auto"             # VGG19 weights
+    style_weights: tuple = None       # multi-style: one style weight per style (None: loss_weights')
+
+    @property
+    def styles(self):
+        """The list of styles of a multi-style run, None for a one-style run."""
+        return list(self.style) if isinstance(self.style, (list, tuple)) else None
 
 
 @dataclasses.dataclass
@@ -75,14 +82,18 @@ def _checkpoint_arrays(model, optimizer, step, history, config=None):
 
 def network_settings(config):
     """The settings that shape the network (a checkpoint resumes only with the same ones)."""
-    return {"filters": list(config.filters), "residual_blocks": int(config.residual_blocks),
-            "upsample": config.upsample}
+    settings = {"filters": list(config.filters), "residual_blocks": int(config.residual_blocks),
+                "upsample": config.upsample}
+    if config.styles is not None:
+        settings["n_styles"] = len(config.styles)
+    return settings
 
 
 def _settings_text(settings):
     """Network settings as the train-style options that select them."""
-    return (f"--filters {' '.join(map(str, settings['filters']))} --residual-blocks "
+    text = (f"--filters {' '.join(map(str, settings['filters']))} --residual-blocks "
             f"{settings['residual_blocks']} --upsample {settings['upsample']}")
+    return text + (f" and {settings['n_styles']} styles" if settings.get("n_styles") else "")
 
 
 def save_checkpoint(path, model, optimizer, step, history, config=None):
@@ -178,16 +189,21 @@ def _build(config, strategy):
     """Model, optimiser and perceptual loss, created inside the strategy's scope."""
     import keras
     from albumlib import fast_style, styles
-    style_image = styles.load_style(config.style, max_side=config.style_size) \
-        if not isinstance(config.style, np.ndarray) else config.style
+
+    def style_image(style):
+        return style if isinstance(style, np.ndarray) else styles.load_style(
+            style, max_side=config.style_size)
+    multi = config.styles
     previous = keras.config.dtype_policy()
     keras.utils.set_random_seed(config.seed)   # the same seed gives the same initial network
     with strategy.scope():
         if config.mixed_precision:
             keras.config.set_dtype_policy("mixed_float16")
         try:
-            model = fast_style.build_transform_net(upsample=config.upsample, filters=config.filters,
-                                                   residual_blocks=config.residual_blocks)
+            model = fast_style.build_transform_net(
+                upsample=config.upsample, filters=config.filters,
+                residual_blocks=config.residual_blocks,
+                n_styles=None if multi is None else len(multi))
         finally:
             keras.config.set_dtype_policy(previous)
         optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
@@ -195,18 +211,37 @@ def _build(config, strategy):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables)
         weights = {f"{term}_weight": value for term, value in (config.loss_weights or {}).items()}
-        loss_fn = fast_style.PerceptualLoss(style_image, weights=config.weights, **weights)
+        if multi is None:
+            loss_fn = fast_style.PerceptualLoss(style_image(config.style), weights=config.weights,
+                                                **weights)
+        else:
+            loss_fn = fast_style.MultiStylePerceptualLoss(
+                [style_image(s) for s in multi], style_weights=config.style_weights,
+                weights=config.weights, **weights)
     return model, optimizer, loss_fn
 
 
-def _train_step(model, optimizer, loss_fn, strategy, mixed):
-    """A compiled distributed step: batch -> mean loss terms over the replicas."""
+def style_of_step(config, step):
+    """The style a multi-style run trains at `step`: each style once per round of N steps, in a
+    seeded order (so a resumed run trains the same styles as an uninterrupted one)."""
+    n = len(config.styles)
+    rng = np.random.default_rng([int(config.seed) & 0xFFFFFFFF, (step - 1) // n])
+    return int(rng.permutation(n)[(step - 1) % n])
+
+
+def _train_step(model, optimizer, loss_fn, strategy, mixed, n_styles=None):
+    """A compiled distributed step: (batch, style index) -> mean loss terms over the replicas."""
     import tensorflow as tf
 
-    def replica_step(batch):
+    def replica_step(batch, style_index):
         with tf.GradientTape() as tape:
-            stylized = tf.cast(model(batch, training=True), tf.float32)
-            terms = loss_fn(batch, stylized)
+            if n_styles is None:
+                stylized = tf.cast(model(batch, training=True), tf.float32)
+                terms = loss_fn(batch, stylized)
+            else:
+                one_hot = tf.one_hot(tf.fill([tf.shape(batch)[0]], style_index), n_styles)
+                stylized = tf.cast(model([batch, one_hot], training=True), tf.float32)
+                terms = loss_fn(batch, stylized, style_index)
             loss = terms["total"] / strategy.num_replicas_in_sync
             scaled = optimizer.scale_loss(loss) if mixed else loss
         grads = tape.gradient(scaled, model.trainable_variables)
@@ -214,8 +249,8 @@ def _train_step(model, optimizer, loss_fn, strategy, mixed):
         return terms
 
     @tf.function
-    def step(batch):
-        per_replica = strategy.run(replica_step, args=(batch,))
+    def step(batch, style_index):
+        per_replica = strategy.run(replica_step, args=(batch, style_index))
         return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
                 for k, v in per_replica.items()}
 
@@ -231,6 +266,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     `on_checkpoint(step, history)` is called after each checkpoint (live plots). After the first
     few steps it prints an estimate of the whole run (profiles.estimate), timed on them.
     """
+    import tensorflow as tf
     from tqdm.auto import tqdm
     from albumlib import image_data, profiles
 
@@ -252,14 +288,19 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
                                           batch_size=config.batch_size, seed=config.seed,
                                           scale=config.scale, skip_batches=start_step)
     batches = iter(strategy.experimental_distribute_dataset(dataset))
-    step_fn = _train_step(model, optimizer, loss_fn, strategy, config.mixed_precision)
+    multi = config.styles
+    step_fn = _train_step(model, optimizer, loss_fn, strategy, config.mixed_precision,
+                          None if multi is None else len(multi))
+    if multi is not None:
+        history.setdefault("style_index", [])
     bar = tqdm(total=config.steps, initial=start_step, desc="training", unit="step",
                disable=not progress)
     timed = start_step + min(3, config.steps - start_step)   # the estimate comes after this step
     try:
         for step in range(start_step + 1, config.steps + 1):
             t0 = time.perf_counter()
-            terms = step_fn(next(batches))
+            index = 0 if multi is None else style_of_step(config, step)
+            terms = step_fn(next(batches), tf.constant(index, tf.int32))
             values = {k: float(v) for k, v in terms.items()}
             if not np.isfinite(values["total"]):
                 raise FloatingPointError(f"loss became {values['total']} at step {step}; the last "
@@ -267,6 +308,8 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
             for key in HISTORY_KEYS[1:5]:
                 history[key].append(values[key])
             history["step"].append(step)
+            if multi is not None:
+                history["style_index"].append(index)
             history["seconds"].append(time.perf_counter() - t0)
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)

@@ -397,8 +397,15 @@ def parse_mix(text):
 
 def find(style):
     """A style text -> StyleChoice: a network file, a bundled name, or a mix of the styles of a
-    multi-style network ("wave=0.7,udnie=0.3"); ValueError listing what exists (notebook 02)."""
+    multi-style network ("wave=0.7,udnie=0.3", or "FILE:wave=0.7,udnie=0.3" for a trained file);
+    ValueError listing what exists (notebook 02)."""
     text = os.fspath(style)
+    file, sep, rest = text.rpartition(":")         # FILE:wave=0.7,udnie=0.3 for a trained file
+    if sep and not isinstance(style, os.PathLike) and Path(file).expanduser().is_file():
+        path = resolve(file)
+        names, mix = style_names(path), parse_mix(rest)
+        mix_vector(names, mix)                      # raises for a name the file does not hold
+        return StyleChoice(mix_label(mix), path, tuple(mix))
     if isinstance(style, os.PathLike) or Path(text).expanduser().is_file() or "=" not in text \
             and "," not in text and _normalise(text) in _bundled_files():
         path = resolve(style)
@@ -417,8 +424,12 @@ def find(style):
     if len(files) > 1:
         raise ValueError(f"{text!r}: the styles are in different networks ({', '.join(map(str, files))}); "
                          f"only styles of one network mix")
-    label = mix[0][0] if len(mix) == 1 else "+".join(f"{n}{round(w * 100)}" for n, w in mix)
-    return StyleChoice(label, files.pop(), tuple(mix))
+    return StyleChoice(mix_label(mix), files.pop(), tuple(mix))
+
+
+def mix_label(mix):
+    """'wave' for one style, 'wave70+udnie30' for a mix (file names and film labels)."""
+    return mix[0][0] if len(mix) == 1 else "+".join(f"{n}{round(w * 100)}" for n, w in mix)
 
 
 def mix_vector(names, mix):

@@ -119,3 +119,53 @@ def test_album_and_cli_take_names_and_mixes(bundled, tmp_path):
                      "-o", str(out), "--max-side", "48", "--no-progress"]) == 0
     assert all(p.stem.endswith("_udnie60+wave40") for p in out.iterdir())
     assert len(list(out.iterdir())) == len(list(paths.data_path("holdout").glob("*.jpg")))
+
+
+def test_a_trained_file_takes_its_style_names_after_a_colon(multi, tmp_path):
+    path = style_nets.export(multi, tmp_path, "mine", info={"styles": NAMES}, formats=("npz",))["npz"]
+    choice = style_nets.find(f"{path}:wave=1,starry_night=3")
+    assert choice.path == path and choice.mix == (("wave", 0.25), ("starry_night", 0.75))
+    assert choice.label == "wave25+starry_night75"
+    with pytest.raises(ValueError, match="'the_scream' is not in this network"):
+        style_nets.find(f"{path}:the_scream")
+
+
+def test_training_one_network_for_three_styles_and_resuming(tmp_path, capsys):
+    from albumlib import fast_train
+    config = fast_train.TrainConfig(style=NAMES, data_dir=str(paths.data_path("album")),
+                                    out_dir=str(tmp_path), steps=6, crop=32, batch_size=2,
+                                    checkpoint_every=3, style_size=64, seed=1,
+                                    style_weights=(1e-5, 2e-5, 3e-5), **TINY)
+    # each style once per round of three steps, in a seeded order
+    order = [fast_train.style_of_step(config, s) for s in range(1, 7)]
+    assert sorted(order[:3]) == sorted(order[3:]) == [0, 1, 2]
+    half = fast_train.train(dataclasses_replace(config, steps=3), progress=False)
+    assert half.history["style_index"] == order[:3]
+    result = fast_train.train(config, progress=False)
+    assert "resuming" in capsys.readouterr().out and result.history["style_index"] == order
+    assert fast_style.n_styles_of(result.model) == 3
+    straight = fast_train.train(dataclasses_replace(config, out_dir=str(tmp_path / "b")),
+                                progress=False)
+    np.testing.assert_allclose(result.history["total"], straight.history["total"], rtol=1e-4)
+    # a checkpoint of three styles is not resumed as a one-style run
+    with pytest.raises(fast_train.CheckpointError, match="3 styles"):
+        fast_train.check_checkpoint(tmp_path / fast_train.CHECKPOINT,
+                                    dataclasses_replace(config, style="wave"))
+
+
+def test_cli_trains_several_styles_into_one_file(tmp_path):
+    out = tmp_path / "net"
+    assert cli.main(["train-style", "--style", "wave", "--style", "udnie", "--data-dir",
+                     str(paths.data_path("album")), "--out", str(out), "--steps", "2",
+                     "--crop", "32", "--batch-size", "2", "--filters", "4", "8", "8",
+                     "--residual-blocks", "1", "--no-progress"]) == 0
+    assert style_nets.style_names(out / "paintings.npz") == ["wave", "udnie"]
+    shot = cli.main(["stylize", str(paths.data_path("holdout", "camera.jpg")), "--style",
+                     f"{out / 'paintings.npz'}:udnie", "-o", str(tmp_path / "o"), "--max-side", "40",
+                     "--no-progress"])
+    assert shot == 0 and [p.name for p in (tmp_path / "o").iterdir()] == ["camera_udnie.jpg"]
+
+
+def dataclasses_replace(config, **changes):
+    import dataclasses
+    return dataclasses.replace(config, **changes)
