@@ -368,6 +368,10 @@ def _add_train_style_parser(sub):
                    help="bundled style name (see `python -m albumlib styles`) or an image path; "
                         "repeat it to train one network for all the styles given (conditional "
                         "instance norm; choose or mix them by name afterwards)")
+    p.add_argument("--base", default=None, metavar="NAME|FILE",
+                   help="learn a new painting in minutes: train only its (gamma, beta) on top of "
+                        "this multi-style network (a bundled name or a file), and write them alone "
+                        "as OUT/<name>.npz (a few kB), usable with --style OUT/<name>.npz")
     p.add_argument("--name", default=None, metavar="NAME",
                    help="file name of the exported network (default: the style's name, or "
                         "'paintings' for several styles)")
@@ -571,15 +575,31 @@ def cmd_train_style(args):
         raise SystemExit(f"error: {err}") from None
     chosen = args.style[0] if len(args.style) == 1 else list(args.style)
     names = [_style_stem(s) for s in args.style]
+    if len(names) > 1 or args.base:     # names that choose and mix styles: words and underscores
+        names = ["_".join("".join(c if c.isalnum() else " " for c in n.lower()).split()) or "style"
+                 for n in names]
     if len(set(names)) < len(names):
         raise SystemExit(f"error: two styles have the same name ({', '.join(names)}): rename one")
+    if args.base and len(names) > 1:
+        raise SystemExit("error: --base learns one new painting at a time: give one --style")
     _check_output_folder(args.out, "the checkpoint and the trained network")
+    base = None
+    if args.base:                       # the network's shape is the base's
+        _import_tensorflow(args)
+        from albumlib import style_nets
+        try:
+            base = str(style_nets.resolve(args.base))
+            arch = fast_train.base_architecture(base)
+        except (ValueError, OSError) as err:
+            raise SystemExit(f"error: {err}") from None
+        args.filters, args.residual_blocks = list(arch["filters"]), arch["residual_blocks"]
+        args.upsample = arch["upsample"]
     try:
         fast_train.check_checkpoint(Path(args.out) / fast_train.CHECKPOINT,
                                     fast_train.TrainConfig(
                                         style=chosen, data_dir="", out_dir=args.out,
                                         filters=tuple(args.filters), upsample=args.upsample,
-                                        residual_blocks=args.residual_blocks))
+                                        residual_blocks=args.residual_blocks, base=base))
     except fast_train.CheckpointError as err:
         raise SystemExit(f"error: {err}") from None
     _import_tensorflow(args)
@@ -606,8 +626,10 @@ def cmd_train_style(args):
         checkpoint_every=args.checkpoint_every, seed=args.seed, upsample=args.upsample,
         filters=tuple(args.filters), residual_blocks=args.residual_blocks,
         mixed_precision=args.mixed_precision, style_size=args.style_size,
-        loss_weights=loss_weights or None, weights=args.weights)
+        loss_weights=loss_weights or None, weights=args.weights, base=base)
     n_images = image_data.dataset_size(data_dir)
+    if base:
+        print(f"learning {names[0]} on top of {base}: only its (gamma, beta) are trained")
     print(f"training a fast network for {', '.join(args.style)} on {n_images:,} photos in {data_dir}: "
           f"{args.steps} steps of {args.batch_size} crops of {args.crop} px into {args.out}")
     start = time.perf_counter()
@@ -642,6 +664,14 @@ def cmd_train_style(args):
     if len(names) > 1:
         info["styles"] = names          # the names that choose and mix them
     name = args.name or (names[0] if len(names) == 1 else "paintings")
+    if base:
+        learnt = style_nets.export_style(result.model, args.out, name, base, info=info)
+        print(f"trained to step {steps_done} in {wall:.0f} s; wrote {learnt} "
+              f"({learnt.stat().st_size / 1000:.0f} kB); repaint photos with:\n"
+              f"  python -m albumlib stylize PHOTOS --style {learnt} -o OUT\n"
+              f"  python -m albumlib make-album PHOTOS --style {learnt}:{names[0]}=0.7,"
+              f"{style_nets.style_names(base)[0]}=0.3 -o film.mp4")
+        return 0
     written = style_nets.export(result.model, args.out, name, info=info)
     losses = ", ".join(f"{k} {v:.4g}" for k, v in info["final_losses"].items())
     print(f"trained to step {steps_done} in {wall:.0f} s ({losses})")

@@ -47,11 +47,15 @@ class TrainConfig:
     loss_weights: dict = None         # {"content": .., "style": .., "tv": ..}; None: defaults
     weights: str = "auto"             # VGG19 weights
     style_weights: tuple = None       # multi-style: one style weight per style (None: loss_weights')
+    base: str = None                  # a multi-style network: learn only the new style's
+                                      # (gamma, beta) on top of its frozen convolutions
 
     @property
     def styles(self):
-        """The list of styles of a multi-style run, None for a one-style run."""
-        return list(self.style) if isinstance(self.style, (list, tuple)) else None
+        """The styles of a conditional-norm run (several, or one on a base), None otherwise."""
+        if isinstance(self.style, (list, tuple)):
+            return list(self.style)
+        return [self.style] if self.base else None
 
 
 @dataclasses.dataclass
@@ -86,6 +90,8 @@ def network_settings(config):
                 "upsample": config.upsample}
     if config.styles is not None:
         settings["n_styles"] = len(config.styles)
+    if config.base:
+        settings["base"] = Path(config.base).name
     return settings
 
 
@@ -206,6 +212,8 @@ def _build(config, strategy):
                 n_styles=None if multi is None else len(multi))
         finally:
             keras.config.set_dtype_policy(previous)
+        if config.base:
+            start_from_base(model, config.base)
         optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         if config.mixed_precision:
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -219,6 +227,33 @@ def _build(config, strategy):
                 [style_image(s) for s in multi], style_weights=config.style_weights,
                 weights=config.weights, **weights)
     return model, optimizer, loss_fn
+
+
+def base_architecture(base):
+    """The transform net settings of a multi-style network a new style is learnt on (notebook 02)."""
+    from albumlib import fast_style, style_nets
+    model = style_nets.load(base)
+    config = fast_style.transform_net_config(model)
+    if config.get("n_styles") is None:
+        raise ValueError(f"{base}: a one-style network; a new style is learnt on a multi-style one "
+                         f"(trained with several --style)")
+    return config
+
+
+def start_from_base(model, base):
+    """Copy a multi-style network's layers into the one-style `model` and freeze them; its
+    (gamma, beta) start at the mean of the base's styles and alone are trained (notebook 02)."""
+    from albumlib import fast_style, style_nets
+    source = {layer.name: layer for layer in style_nets.load(base).layers}
+    for layer in model.layers:
+        weights = source[layer.name].get_weights() if layer.name in source else []
+        if isinstance(layer, fast_style.ConditionalInstanceNormalization):
+            layer.scale.assign(np.mean(weights[0], axis=0, keepdims=True))
+            layer.offset.assign(np.mean(weights[1], axis=0, keepdims=True))
+        else:
+            if weights:
+                layer.set_weights(weights)
+            layer.trainable = False
 
 
 def style_of_step(config, step):

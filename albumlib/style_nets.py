@@ -245,6 +245,8 @@ def load(path):
     file and ValueError naming the file when it is corrupt or not a style network.
     """
     p = _file_or_bundled(path)
+    if _is_pair(p):
+        return _load_pair(p)
     if _check_suffix(p) == ".npz":
         return _load_npz(p)
     return _load_keras(p)
@@ -256,6 +258,8 @@ def info(path):
     Works for both files (and bundled names); {} when the file carries no info.
     """
     p = _file_or_bundled(path)
+    if _is_pair(p):
+        return _read_pair(p)[2]
     if _check_suffix(p) == ".npz":
         return _read_npz(p)[2]
     try:
@@ -357,7 +361,14 @@ class StyleChoice:
 
 
 def style_names(path):
-    """The style names of a multi-style network file ([] for a one-style one); notebook 02."""
+    """The style names of a multi-style network file ([] for a one-style one); notebook 02.
+
+    A learnt style's file (export_style) names its base network's styles and its own, last.
+    """
+    path = _file_or_bundled(path)
+    if _is_pair(path):
+        meta = _read_pair(path)[0]
+        return style_names(_pair_base(path, meta)) + [meta["style"]]
     names = info(path).get("styles") or []
     return [str(n) for n in names]
 
@@ -410,6 +421,8 @@ def find(style):
             and "," not in text and _normalise(text) in _bundled_files():
         path = resolve(style)
         names = style_names(path)
+        if _is_pair(path):                          # a learnt style: itself, the last one
+            return StyleChoice(names[-1], path, ((names[-1], 1.0),))
         return StyleChoice(path.stem, path, ((names[0], 1.0),) if len(names) == 1 else ())
     mix = parse_mix(text)
     multi = _multi_files()
@@ -484,3 +497,97 @@ def load_choice(choice):
                          f"choose one by name or mix them (NAME=WEIGHT,NAME=WEIGHT)")
     name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in choice.label)  # a scope name
     return bind(model, mix_vector(names, choice.mix), name=name)
+
+
+# --------------------------------------------------------------------------- a learnt style
+#
+# `train-style --style my_painting.jpg --base paintings` learns only a new (gamma, beta) pair per
+# conditional instance norm on top of a multi-style network (Dumoulin et al. show the shared
+# convolutions serve new styles). The pair is saved alone, a few kB: `<name>.npz` holding the
+# rows, the base network's file name and its sha256. Loaded, it is the base network with one more
+# style, named after the painting, which mixes with the base's styles like any other.
+
+PAIR_FORMAT = "albumlib-style-pair"
+
+
+def _is_pair(path):
+    """True for a learnt style's file (export_style)."""
+    if Path(path).suffix.lower() != ".npz":
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return "pair" in data.files
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False
+
+
+def export_style(model, out_dir, name, base, info=None):
+    """Write the learnt (gamma, beta) of the one-style `model` trained on `base` as
+    `<name>.npz` (a few kB, whole or not at all); returns its path (notebook 02)."""
+    from albumlib.fileio import sha256_file
+    name = _check_name(name)
+    base = _file_or_bundled(base)
+    norms = [layer for layer in model.layers
+             if isinstance(layer, fast_style.ConditionalInstanceNormalization)]
+    if not norms or any(layer.n_styles != 1 for layer in norms):
+        raise ValueError(f"{model.name}: not a one-style conditional-norm network learnt on a base")
+    meta = {"format": PAIR_FORMAT, "version": 1, "style": _normalise(name), "base": base.name,
+            "base_sha256": sha256_file(base), "layers": [layer.name for layer in norms]}
+    arrays = {"pair": _json_bytes(meta, "pair"), "info": _json_bytes(_jsonable(info or {}), "info")}
+    for i, layer in enumerate(norms):
+        arrays[f"scale_{i:03d}"] = np.asarray(layer.scale, np.float32)[0]
+        arrays[f"offset_{i:03d}"] = np.asarray(layer.offset, np.float32)[0]
+    path = Path(out_dir) / f"{name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+    return path
+
+
+def _read_pair(path):
+    """(meta, [(scale, offset)] per norm layer, info) of a learnt style's file."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = _from_json_bytes(data["pair"])
+            if meta.get("format") != PAIR_FORMAT:
+                raise ValueError("not a learnt style's file")
+            rows = [(data[f"scale_{i:03d}"], data[f"offset_{i:03d}"])
+                    for i in range(len(meta["layers"]))]
+            info = _from_json_bytes(data["info"]) if "info" in data.files else {}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
+            UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a readable learnt style ({err})") from err
+    return meta, rows, info
+
+
+def _pair_base(path, meta):
+    """The base network of a learnt style: beside it, else bundled; checked by its sha256."""
+    from albumlib.fileio import sha256_file
+    beside = Path(path).parent / meta["base"]
+    bundled = _bundled_files().get(Path(meta["base"]).stem)
+    for candidate in (beside, bundled):
+        if candidate is not None and candidate.is_file() and \
+                sha256_file(candidate) == meta["base_sha256"]:
+            return candidate
+    raise ValueError(f"{path}: was learnt on the network {meta['base']}, which is neither beside it "
+                     f"nor bundled in this version (a retrained base needs the style learnt again)")
+
+
+def _load_pair(path):
+    """The base network with the learnt style appended as its last style."""
+    meta, rows, _ = _read_pair(path)
+    base = load(_pair_base(path, meta))
+    config = fast_style.transform_net_config(base)
+    config["n_styles"] += 1
+    model = fast_style.build_transform_net(name=f"{base.name}_{meta['style']}", **config)
+    source = {layer.name: layer for layer in base.layers}
+    norms = iter(rows)
+    for layer in model.layers:
+        weights = source[layer.name].get_weights()
+        if isinstance(layer, fast_style.ConditionalInstanceNormalization):
+            scale, offset = next(norms)
+            weights = [np.concatenate([weights[0], scale[None]]),
+                       np.concatenate([weights[1], offset[None]])]
+        layer.set_weights(weights)
+    return model

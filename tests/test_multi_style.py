@@ -169,3 +169,46 @@ def test_cli_trains_several_styles_into_one_file(tmp_path):
 def dataclasses_replace(config, **changes):
     import dataclasses
     return dataclasses.replace(config, **changes)
+
+
+def test_a_new_painting_learns_only_its_pair_on_a_base(multi, bundled, tmp_path, capsys):
+    from albumlib import fast_train
+    painting = tmp_path / "my painting.png"
+    from PIL import Image
+    Image.fromarray((np.random.default_rng(5).random((40, 60, 3)) * 255).astype(np.uint8)).save(painting)
+    assert cli.main(["train-style", "--style", str(painting), "--base", "paintings", "--data-dir",
+                     str(paths.data_path("album")), "--out", str(tmp_path / "o"), "--steps", "3",
+                     "--crop", "32", "--batch-size", "2", "--lr", "0.05", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "only its (gamma, beta)" in out
+    learnt = tmp_path / "o" / "my_painting.npz"
+    assert learnt.stat().st_size < 50_000 and not (tmp_path / "o" / "my_painting.keras").exists()
+    assert style_nets.style_names(learnt) == NAMES + ["my_painting"]
+    model = style_nets.load(learnt)
+    x = photo()[None]
+    base_rows = np.eye(4, dtype=np.float32)[:3]
+    for i in range(3):      # the base's styles are untouched
+        np.testing.assert_allclose(np.asarray(model([x, base_rows[i:i + 1]])),
+                                   np.asarray(multi([x, np.eye(3, dtype=np.float32)[i:i + 1]])),
+                                   atol=3e-3)
+    mine = np.asarray(model([x, np.eye(4, dtype=np.float32)[3:]]))
+    assert np.abs(mine - np.asarray(multi([x, np.full((1, 3), 1 / 3, np.float32)]))).max() > 1e-4
+    # the new style by file, alone or mixed with the base's styles
+    assert style_nets.find(str(learnt)).label == "my_painting"
+    mixed = style_nets.find(f"{learnt}:my_painting=0.5,wave=0.5")
+    out = np.asarray(style_nets.load_choice(mixed)(x))
+    np.testing.assert_allclose(out, np.asarray(model([x, np.array([[0, 0.5, 0, 0.5]], np.float32)])),
+                               atol=1e-5)
+    # a resumed run checks that its checkpoint was learnt on the same base
+    trained = fast_train.TrainConfig(style=str(painting), data_dir="", out_dir="", base=str(bundled))
+    assert fast_train.network_settings(trained)["base"] == "paintings.npz"
+
+
+def test_a_learnt_style_names_a_missing_or_changed_base(multi, bundled, tmp_path):
+    one = fast_style.build_transform_net(n_styles=1, **TINY)
+    path = style_nets.export_style(one, tmp_path / "mine", "x", base=bundled)
+    assert style_nets.style_names(path) == NAMES + ["x"]
+    style_nets.export(multi, bundled.parent, "paintings", info={"styles": ["a", "b", "c"]},
+                      formats=("npz",))                     # the base was retrained since
+    with pytest.raises(ValueError, match="learnt on the network paintings.npz.*learnt again"):
+        style_nets.load(path)
