@@ -187,8 +187,11 @@ def _film_process(photos, film, tmpdir):
     cmd = [sys.executable, "-m", "albumlib", "make-album", str(photos), "-o", str(film),
            "--style", "none", "--music", "none", "--ken-burns", "--seconds-per-photo", "30",
            "--size", "640x360", "--no-progress"]
+    # (a shell without job control starts background jobs with SIGINT ignored, and Python then
+    # keeps ignoring it: give the child the default, as a terminal would)
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
