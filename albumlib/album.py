@@ -332,6 +332,50 @@ def _repaint_photos(files, resolved, *, max_side, strength, preserve_color, stor
     return items, labels, used, written, thumbs
 
 
+def _morpher(resolved, used, labels, *, max_side, strength, preserve_color, notes):
+    """morph(k) for video.make_video: photos k and k + 1 repainted at the style mixes between
+    their styles (video.MORPH_LEVELS of them), when both styles live in one multi-style network;
+    None for a pair that crossfades instead (notebook 06)."""
+    from albumlib import style_nets, stylize
+    choices = [resolved[k % len(resolved)][1] for k in range(len(used))]
+    loaded = {}
+
+    def network(choice):
+        """(names, a bound model whose mix can change) of a choice's file, loaded once."""
+        if choice.path not in loaded:
+            names = style_nets.style_names(choice.path)
+            model = style_nets.load(choice.path)
+            loaded[choice.path] = (names, style_nets.bind(model, np.full(len(names), 1 / len(names))))
+        return loaded[choice.path]
+
+    def can_morph(a, b):
+        return (isinstance(a, style_nets.StyleChoice) and isinstance(b, style_nets.StyleChoice)
+                and a.mix and b.mix and a.path == b.path and a.mix != b.mix)
+
+    pairs = [k for k in range(len(used) - 1) if NO_STYLE not in labels[k:k + 2]
+             and can_morph(choices[k], choices[k + 1])]
+    if len(pairs) < len(used) - 1:
+        notes.append(f"morph: {len(used) - 1 - len(pairs)} of {len(used) - 1} transitions "
+                     f"crossfade instead (a morph needs two styles of one multi-style network)")
+
+    def morph(k):
+        if k not in pairs:
+            return None
+        names, bound = network(choices[k])
+        va, vb = (style_nets.mix_vector(names, choices[j].mix) for j in (k, k + 1))
+        photos = [_load(used[j], max_side)[0] for j in (k, k + 1)]
+        levels = []
+        for i in range(video.MORPH_LEVELS):
+            u = (i + 0.5) / video.MORPH_LEVELS
+            style_nets.set_mix(bound, (1 - u) * va + u * vb)
+            a, b = stylize.stylize_images(bound, photos, strength=strength,
+                                          preserve_color=preserve_color)
+            levels.append((u, images.to_uint8(a), images.to_uint8(b)))
+        return levels
+
+    return morph
+
+
 # ---------------------------------------------------------------------------------------------
 # Phase 2: music
 # ---------------------------------------------------------------------------------------------
@@ -464,7 +508,8 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
     music: a music file, or "none" for a silent film; music_model: a bundle folder to compose
         with (default: data/music_model, else bundled sample pieces, with a note);
         music_seed: picks the seed sequence (or the first sample piece) and the Ken Burns moves.
-    seconds_per_photo, transition ("crossfade" or "none"), transition_seconds, ken_burns,
+    seconds_per_photo, transition ("crossfade", "none" or "morph": the style of one photo
+    morphs into the next's while they crossfade), transition_seconds, ken_burns,
     beat_sync, size ("720p", "1080p", "480p", "portrait", "square" or "WxH"), fps,
     fit ("letterbox" or "blur"): the film, as in `video.make_video`.
     work_dir: also keep the repainted photos (JPEG) and a composed soundtrack (WAV) there.
@@ -533,11 +578,15 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
 
         # Phase 3: the film.
         t = time.perf_counter()
+        morph = None
+        if transition == "morph":
+            morph = _morpher(resolved, used, labels, max_side=max_side, strength=strength,
+                             preserve_color=preserve_color, notes=notes)
         result = video.make_video(
             items, track, target, seconds_per_photo=seconds_per_photo, size=size, fps=fps,
             fit=fit, transition=transition, transition_seconds=transition_seconds,
             ken_burns=ken_burns, beat_sync=beat_sync, overwrite=overwrite, progress=progress,
-            seed=music_seed)
+            seed=music_seed, morph=morph)
         notes += result.notes           # e.g. a WebM written where H.264 was missing
         timings["film"] = time.perf_counter() - t
         say(f"phase 3/3 film: {result.n_frames} frames, {result.size[0]}x{result.size[1]}, "
@@ -565,9 +614,20 @@ def demo_styles():
     """The bundled fast networks in the paintings' order (starry_night, wave, the_scream, ...)."""
     from albumlib import style_nets, styles
 
-    bundled = style_nets.list_bundled()
+    bundled = style_nets.list_bundled_styles()
     order = [s for s in styles.list_styles() if s in bundled]
     return order + [s for s in bundled if s not in order]
+
+
+def demo_transition(style):
+    """"morph" where the demo's styles live in one multi-style network, else "crossfade"."""
+    from albumlib import style_nets
+    try:
+        choices = [style_nets.find(s) for s in _style_list(style) if not _is_none(s)]
+    except (TypeError, ValueError):
+        return "crossfade"
+    one_network = len({c.path for c in choices}) == 1 and all(c.mix for c in choices)
+    return "morph" if one_network and len({c.mix for c in choices}) > 1 else "crossfade"
 
 
 def make_demo(out_dir="outputs/demo", *, limit=None, style=None, profile=None, progress=True,
@@ -598,6 +658,7 @@ def make_demo(out_dir="outputs/demo", *, limit=None, style=None, profile=None, p
         names = ", ".join(used)
         print(f"profile {prof.name}: a film of {len(files)} bundled photos ({names}) at "
               f"{settings['size']} into {out_dir}")
+    settings.setdefault("transition", demo_transition(style))
     return make_album(files, out_dir / "album.mp4", style=style, overwrite=True,
                       contact_sheet_path=out_dir / "contact_sheet.jpg", progress=progress,
                       verbose=verbose, **settings)

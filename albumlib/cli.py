@@ -168,7 +168,9 @@ def _add_make_album_parser(sub):
                       help="seconds each photo is on screen; the film lasts photos x S "
                            "(default: 1)")
     film.add_argument("--transition", choices=video.TRANSITIONS, default="crossfade",
-                      help="how one photo gives way to the next (default: crossfade)")
+                      help="how one photo gives way to the next: crossfade, none (a cut), or "
+                           "morph (a crossfade while the first photo's style morphs into the "
+                           "next one's; styles of one multi-style network) (default: crossfade)")
     film.add_argument("--transition-seconds", type=_seconds, default=0.3, metavar="S",
                       help="length of each crossfade, centred on the cut (default: 0.3)")
     film.add_argument("--ken-burns", action="store_true",

@@ -300,6 +300,19 @@ def list_bundled():
     return list(_bundled_files())
 
 
+def list_bundled_styles():
+    """Every style a bundled network paints, by the name that chooses it: the one-style networks'
+    names and the styles inside multi-style ones (notebook 02)."""
+    names = []
+    for stem, path in _bundled_files().items():
+        try:
+            inside = style_names(path)
+        except ValueError:
+            continue
+        names += inside if len(inside) > 1 else [stem]
+    return list(dict.fromkeys(names))
+
+
 def _normalise(name):
     """'Starry Night', 'starry-night' and 'starry_night.npz' all become 'starry_night'."""
     key = name.strip().lower()
@@ -460,14 +473,15 @@ class StyleMix(keras.layers.Layer):
     """A constant (B, n_styles) style input for a multi-style network (notebook 02)."""
 
     def __init__(self, vector, **kwargs):
-        """Remember the mix's weights."""
+        """Remember the mix's weights (a variable: `set_mix` changes them without a retrace)."""
         super().__init__(**kwargs)
         self.vector = [float(v) for v in np.ravel(vector)]
+        self.mix = self.add_weight(shape=(len(self.vector),), trainable=False, name="mix",
+                                   initializer=keras.initializers.Constant(self.vector))
 
     def call(self, photo):
         """The weights, once per photo of the batch."""
-        row = ops.convert_to_tensor(np.asarray(self.vector, np.float32)[None])
-        return ops.repeat(row, ops.shape(photo)[0], axis=0)
+        return ops.repeat(ops.cast(self.mix, "float32")[None], ops.shape(photo)[0], axis=0)
 
     def compute_output_shape(self, input_shape):
         """(batch, n_styles)."""
@@ -484,6 +498,12 @@ def bind(model, vector, name=None):
     photo = keras.Input(shape=(None, None, 3), name="photo")
     out = model([photo, StyleMix(vector, name="style_mix")(photo)])
     return keras.Model(photo, out, name=name or model.name)
+
+
+def set_mix(bound, vector):
+    """Change the style mix of a model made by `bind` in place (a morph's steps; notebook 06)."""
+    layer = bound.get_layer("style_mix")
+    layer.mix.assign(np.asarray(vector, np.float32))
 
 
 def load_choice(choice):

@@ -58,7 +58,8 @@ PRESETS = {
     "square": (1080, 1080),
 }
 FITS = ("letterbox", "blur")
-TRANSITIONS = ("crossfade", "none")
+TRANSITIONS = ("crossfade", "none", "morph")    # morph: crossfade while the style morphs
+MORPH_LEVELS = 4            # style mixes a morph passes through (each repaints both photos)
 LOUDNESS = ("rms", "loudnorm")
 AUDIO_SR = 44100
 RMS_TARGET_DBFS = -16.0     # gated RMS target of the "rms" normalisation
@@ -552,15 +553,45 @@ def _load_canvas(item, k, canvas, fit):
         return None
 
 
+class _Morphs:
+    """The current transition's morph canvases, made when its first frame comes (notebook 06).
+
+    `morph(k)` returns [(u, image of photo k, image of photo k + 1), ...]: both photos repainted
+    with the style mix u of the way from photo k's style to photo k + 1's (u increasing), or None
+    where the pair cannot morph (it crossfades instead).
+    """
+
+    def __init__(self, morph, canvas, fit):
+        self.morph, self.canvas, self.fit = morph, canvas, fit
+        self.k, self.levels = None, None
+
+    def canvases(self, a, b, w):
+        """{a: canvas, b: canvas} of the level nearest to weight w, or None (a crossfade)."""
+        if self.k != a:
+            levels = self.morph(a)
+            self.k = a
+            self.levels = None if not levels else [
+                (u, layout_photo(x, self.canvas, self.fit), layout_photo(y, self.canvas, self.fit))
+                for u, x, y in levels]
+        if self.levels is None:
+            return None
+        _, x, y = min(self.levels, key=lambda level: abs(level[0] - w))
+        return {a: x, b: y}
+
+
 def iter_frames(photos, timeline, size, fit="letterbox", ken_burns=False, zoom=KEN_BURNS_ZOOM,
-                seed=0, frames=None):
+                seed=0, frames=None, morph=None):
     """Yield the film's frames, uint8 (height, width, 3), one at a time.
 
     `photos` are paths or arrays (already checked: `check_photos`). Each photo is loaded when its
     first frame comes and dropped after its last, so at most two canvases are held at once.
     Frames are read-only (a still frame is the photo's canvas itself, not a copy). `frames`:
     the increasing frame indices to yield (default: all; `Timeline.kept_frames` for encoding).
+    `morph`: see `_Morphs`; during a transition both photos show the level of the style morph
+    nearest to the crossfade's weight (notebook 06).
     """
+    morphs = None if morph is None else _Morphs(
+        morph, supersample(size, zoom) if ken_burns else tuple(int(v) for v in size), fit)
     if len(photos) != timeline.n_photos:
         raise ValueError(f"timeline plans {timeline.n_photos} photos, got {len(photos)}")
     width, height = (int(v) for v in size)
@@ -580,6 +611,11 @@ def iter_frames(photos, timeline, size, fit="letterbox", ken_burns=False, zoom=K
         for k in [k for k in cache if k not in needed]:
             del cache[k]
         parts = timeline.sources(i)
+        morphed = morphs.canvases(parts[0][0], parts[1][0], parts[1][1]) \
+            if morphs is not None and len(parts) == 2 else None
+        if morphed is not None:
+            yield render_frame(timeline, i, morphed, size, ken_burns=ken_burns, zoom=zoom, seed=seed)
+            continue
         if ken_burns or len(parts) == 1:
             yield render_frame(timeline, i, cache, size, ken_burns=ken_burns, zoom=zoom, seed=seed)
             continue
@@ -1219,7 +1255,7 @@ def make_video(photos, audio, out_path, *, seconds_per_photo=1.0, fit_to_audio=F
                size="720p", fps=30, fit="letterbox", transition="crossfade",
                transition_seconds=0.3, ken_burns=False, beat_sync=False, fade_seconds=1.0,
                normalise_loudness=True, overwrite=False, progress=True, crf=20,
-               codec="auto", preset="veryfast", zoom=KEN_BURNS_ZOOM, seed=0):
+               codec="auto", preset="veryfast", zoom=KEN_BURNS_ZOOM, seed=0, morph=None):
     """Make a film of `photos` with `audio` as its soundtrack; returns a `VideoResult`; notebook 06.
 
     photos: a folder, or a list of paths and/or arrays (H, W[, 3|4], float in [0, 1] or uint8),
@@ -1230,8 +1266,9 @@ def make_video(photos, audio, out_path, *, seconds_per_photo=1.0, fit_to_audio=F
     seconds_per_photo / fit_to_audio: each photo's slot, or the music's length shared equally.
     size: "720p", "1080p", "480p", "portrait", "square", "WxH" or (w, h), even.
     fit: "letterbox" (black bars) or "blur" (a blurred copy of the photo behind it).
-    transition / transition_seconds: "crossfade" centred on each cut (not shortening the film)
-        or "none".
+    transition / transition_seconds: "crossfade" centred on each cut (not shortening the film),
+        "none", or "morph": a crossfade during which both photos' style morphs from the first
+        photo's to the second's, given `morph(k)` (see `_Morphs`; album.make_album makes it).
     ken_burns: a slow linear zoom and pan on each photo (zoom up to `zoom`, seeded by `seed`).
     beat_sync: move each cut to the nearest onset of the music (slots within 0.5x-2x).
     fade_seconds: audio fade in at the start and out where the music ends.
@@ -1272,11 +1309,11 @@ def make_video(photos, audio, out_path, *, seconds_per_photo=1.0, fit_to_audio=F
     if fit_to_audio:
         music_seconds = (music.size if music is not None else music_samples(audio)) / AUDIO_SR
     timeline = plan_timeline(len(items), seconds_per_photo,
-                             transition_seconds if transition == "crossfade" else 0.0, fps,
+                             transition_seconds if transition != "none" else 0.0, fps,
                              audio_seconds=music_seconds, onsets=onsets)
     kept = timeline.kept_frames(moving=ken_burns)  # a still photo is sent once
     frames = iter_frames(items, timeline, size, fit=fit, ken_burns=ken_burns, zoom=zoom,
-                         seed=seed, frames=kept)
+                         seed=seed, frames=kept, morph=morph if transition == "morph" else None)
     with fileio.temp_dir("film") as work:
         wav, n_samples = None, _round(timeline.duration * AUDIO_SR)
         if stream:

@@ -212,3 +212,66 @@ def test_a_learnt_style_names_a_missing_or_changed_base(multi, bundled, tmp_path
                       formats=("npz",))                     # the base was retrained since
     with pytest.raises(ValueError, match="learnt on the network paintings.npz.*learnt again"):
         style_nets.load(path)
+
+
+# --- morphing from one photo's style into the next one's ----------------------------------------
+
+def test_frames_of_a_morph_show_the_nearest_level():
+    from albumlib import video
+    timeline = video.plan_timeline(2, 1.0, transition_seconds=0.3, fps=30)
+    start, end = timeline.transition(0)
+    photos = [np.zeros((18, 32, 3), np.uint8), np.full((18, 32, 3), 255, np.uint8)]
+    levels = [(0.25, np.full((18, 32, 3), 40, np.uint8), np.full((18, 32, 3), 80, np.uint8)),
+              (0.75, np.full((18, 32, 3), 120, np.uint8), np.full((18, 32, 3), 160, np.uint8))]
+    asked = []
+
+    def morph(k):
+        asked.append(k)
+        return levels
+
+    frames = list(video.iter_frames(photos, timeline, (32, 18), morph=morph))
+    assert asked == [0]                                   # made once, when the transition came
+    for i in range(start, end):
+        w = timeline.sources(i)[1][1]
+        _, a, b = min(levels, key=lambda level: abs(level[0] - w))
+        expected = (1 - w) * a[0, 0, 0] + w * b[0, 0, 0]
+        assert abs(int(frames[i][9, 16, 0]) - expected) <= 1, (i, w)
+    assert frames[0].max() == 0 and frames[-1].min() == 255   # the photos themselves elsewhere
+    plain = list(video.iter_frames(photos, timeline, (32, 18), morph=lambda k: None))
+    crossfade = list(video.iter_frames(photos, timeline, (32, 18)))
+    assert all(np.array_equal(x, y) for x, y in zip(plain, crossfade))
+
+
+def test_a_film_morphs_between_styles_of_one_network(bundled, tmp_path, monkeypatch):
+    from albumlib import video
+    seen = []
+    real = video.iter_frames
+
+    def spy(*args, morph=None, **kwargs):
+        seen.append(morph)
+        return real(*args, morph=morph, **kwargs)
+    monkeypatch.setattr(video, "iter_frames", spy)
+    photos = sorted(paths.data_path("album").glob("*.jpg"))[:3]
+    result = album.make_album(photos, tmp_path / "f.mp4", style=["wave", "udnie", "none"],
+                              transition="morph", music="none", size="96x64", max_side=48,
+                              progress=False, verbose=False)
+    assert result.path.exists() and abs(result.duration - 3.0) < 0.05
+    morph = seen[0]
+    levels = morph(0)
+    assert [u for u, _, _ in levels] == [(i + 0.5) / video.MORPH_LEVELS
+                                         for i in range(video.MORPH_LEVELS)]
+    first, last = levels[0][1], levels[-1][1]
+    assert first.shape[2] == 3 and np.abs(first.astype(int) - last.astype(int)).mean() > 0.5
+    assert morph(1) is None                              # udnie -> none: a crossfade
+    assert any("1 of 2 transitions crossfade" in n for n in result.notes)
+
+
+def test_the_demo_morphs_when_its_styles_share_a_network(bundled):
+    assert style_nets.list_bundled_styles() == NAMES
+    assert album.demo_styles() == ["starry_night", "wave", "udnie"]
+    assert album.demo_transition(album.demo_styles()) == "morph"
+    assert album.demo_transition(["wave", "none"]) == "crossfade"
+
+
+def test_the_demo_crossfades_with_one_style_networks():
+    assert album.demo_transition(album.demo_styles()) == "crossfade"     # the six bundled files
