@@ -95,6 +95,12 @@ class ReflectionPad2D(keras.layers.Layer):
         return {**super().get_config(), "pad": list(self.pad)}
 
 
+def _moments(x):
+    """Mean and variance over H, W of (B, H, W, C), in float32 whatever x's precision (nb 02)."""
+    mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
+    return ops.cast(mean, "float32"), ops.cast(variance, "float32")
+
+
 @keras.saving.register_keras_serializable(package="albumlib")
 class InstanceNormalization(keras.layers.Layer):
     """Normalise each channel of each image over H, W, then scale and shift (taught in notebook 02).
@@ -121,12 +127,12 @@ class InstanceNormalization(keras.layers.Layer):
 
     def call(self, inputs):
         """Normalise over axes 1, 2 (H, W) of (B, H, W, C) inputs (taught in notebook 02)."""
-        mean, variance = ops.moments(inputs, axes=(1, 2), keepdims=True)
+        mean, variance = _moments(inputs)
         # The formula, folded into one multiply-add over the full-size tensor (two passes, not
         # four): x * a + b with a = scale / sqrt(var + eps) and b = offset - mean * a per channel.
-        a = ops.rsqrt(variance + self.epsilon) * ops.cast(self.scale, inputs.dtype)
-        b = ops.cast(self.offset, inputs.dtype) - mean * a
-        return inputs * a + b
+        a = ops.rsqrt(variance + self.epsilon) * ops.cast(self.scale, "float32")
+        b = ops.cast(self.offset, "float32") - mean * a
+        return inputs * ops.cast(a, inputs.dtype) + ops.cast(b, inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         """Same shape in, same shape out (taught in notebook 02)."""
@@ -165,12 +171,12 @@ class ConditionalInstanceNormalization(keras.layers.Layer):
     def call(self, inputs):
         """Normalise (B, H, W, C) x over H, W; scale and shift by the style's mix (notebook 02)."""
         x, style = inputs
-        style = ops.cast(style, x.dtype)
-        gamma = ops.matmul(style, ops.cast(self.scale, x.dtype))[:, None, None, :]
-        beta = ops.matmul(style, ops.cast(self.offset, x.dtype))[:, None, None, :]
-        mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
+        style = ops.cast(style, "float32")
+        gamma = ops.matmul(style, ops.cast(self.scale, "float32"))[:, None, None, :]
+        beta = ops.matmul(style, ops.cast(self.offset, "float32"))[:, None, None, :]
+        mean, variance = _moments(x)
         a = ops.rsqrt(variance + self.epsilon) * gamma     # one multiply-add, as in InstanceNormalization
-        return x * a + (beta - mean * a)
+        return x * ops.cast(a, x.dtype) + ops.cast(beta - mean * a, x.dtype)
 
     def compute_output_shape(self, input_shape):
         """x's shape (taught in notebook 02)."""
@@ -470,9 +476,10 @@ class PerceptualLoss:
     def content_term(self, content_features, stylized_features):
         """Mean over content layers of the mean squared feature difference (notebook 02)."""
         total = 0.0
-        for name in self.content_layers:
-            target = ops.stop_gradient(content_features[name])
-            total = total + losses.content_loss(stylized_features[name], target, reduction="mean")
+        for name in self.content_layers:        # (float32: a reduced-precision net sums badly)
+            target = ops.stop_gradient(ops.cast(content_features[name], "float32"))
+            total = total + losses.content_loss(ops.cast(stylized_features[name], "float32"),
+                                                target, reduction="mean")
         return total / len(self.content_layers)
 
     def style_term(self, stylized_features, grams=None):
@@ -500,8 +507,9 @@ class PerceptualLoss:
         stylized = _as_batch(stylized_batch)
         content_features = self.content_net(content)
         stylized_features = self.loss_net(stylized)
-        c = self.content_term(content_features, stylized_features)
-        s = self.style_term(stylized_features, grams)
+        # (float32 sums even where the loss network computes in bfloat16 or float16)
+        c = ops.cast(self.content_term(content_features, stylized_features), "float32")
+        s = ops.cast(self.style_term(stylized_features, grams), "float32")
         tv = self.tv_term(stylized)
         w = self.weights
         total = w["content"] * c + style_weight * s + w["tv"] * tv

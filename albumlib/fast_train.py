@@ -41,7 +41,9 @@ class TrainConfig:
     upsample: str = "resize"
     filters: tuple = (32, 64, 128)   # transform network widths (smaller for tests and smoke runs)
     residual_blocks: int = 5
-    mixed_precision: bool = False
+    mixed_precision: bool = False     # the same as precision="float16" (kept for old scripts)
+    precision: str = "float32"        # float32, bfloat16, float16 (mixed: float32 weights), or
+                                      # auto: the faster on this machine (fastest_precision)
     scale: tuple = (1.0, 1.0)         # random rescale range before cropping (augmentation)
     style_size: int = 256             # long side of the style image for its Gram matrices
     loss_weights: dict = None         # {"content": .., "style": .., "tv": ..}; None: defaults
@@ -200,33 +202,74 @@ def _build(config, strategy):
         return style if isinstance(style, np.ndarray) else styles.load_style(
             style, max_side=config.style_size)
     multi = config.styles
+    precision = resolve_precision(config)
     previous = keras.config.dtype_policy()
     keras.utils.set_random_seed(config.seed)   # the same seed gives the same initial network
+    weights = {f"{term}_weight": value for term, value in (config.loss_weights or {}).items()}
     with strategy.scope():
-        if config.mixed_precision:
-            keras.config.set_dtype_policy("mixed_float16")
+        # the transform net and the VGG19 loss compute in the chosen precision, weights stay float32
+        keras.config.set_dtype_policy(POLICIES[precision])
         try:
             model = fast_style.build_transform_net(
                 upsample=config.upsample, filters=config.filters,
                 residual_blocks=config.residual_blocks,
                 n_styles=None if multi is None else len(multi))
+            if config.base:
+                start_from_base(model, config.base)
+            if multi is None:
+                loss_fn = fast_style.PerceptualLoss(style_image(config.style),
+                                                    weights=config.weights, **weights)
+            else:
+                loss_fn = fast_style.MultiStylePerceptualLoss(
+                    [style_image(s) for s in multi], style_weights=config.style_weights,
+                    weights=config.weights, **weights)
         finally:
             keras.config.set_dtype_policy(previous)
-        if config.base:
-            start_from_base(model, config.base)
         optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
-        if config.mixed_precision:
+        if precision == "float16":      # float16 gradients underflow without loss scaling
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables)
-        weights = {f"{term}_weight": value for term, value in (config.loss_weights or {}).items()}
-        if multi is None:
-            loss_fn = fast_style.PerceptualLoss(style_image(config.style), weights=config.weights,
-                                                **weights)
-        else:
-            loss_fn = fast_style.MultiStylePerceptualLoss(
-                [style_image(s) for s in multi], style_weights=config.style_weights,
-                weights=config.weights, **weights)
     return model, optimizer, loss_fn
+
+
+POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+_FASTEST = {}
+
+
+def resolve_precision(config):
+    """The precision a run computes in: the config's, `auto` measured (notebook 02)."""
+    precision = "float16" if config.mixed_precision else config.precision
+    if precision == "auto":
+        precision = fastest_precision()
+    if precision not in POLICIES:
+        raise ValueError(f"precision must be auto, {', '.join(POLICIES)}; got {precision!r}")
+    return precision
+
+
+def fastest_precision():
+    """float16 on a GPU; on a CPU bfloat16 where it convolves at least 1.3x faster than float32
+    (CPUs with AMX or AVX512-BF16 do, by 2-4x on the training step), else float32 (nb 02)."""
+    import tensorflow as tf
+    if "cpu" not in _FASTEST:
+        if tf.config.list_physical_devices("GPU"):
+            _FASTEST["cpu"] = "float16"
+        else:
+            x = tf.random.uniform((4, 64, 64, 64))
+            k = tf.random.uniform((3, 3, 64, 64))
+            seconds = {}
+            for dtype in (tf.float32, tf.bfloat16):
+                xs, ks = tf.cast(x, dtype), tf.cast(k, dtype)
+                conv = tf.function(lambda a, b: tf.nn.conv2d(a, b, 1, "SAME"))
+                conv(xs, ks)
+                times = []
+                for _ in range(7):
+                    t0 = time.perf_counter()
+                    conv(xs, ks).numpy()
+                    times.append(time.perf_counter() - t0)
+                seconds[dtype.name] = float(np.median(times))
+            _FASTEST["cpu"] = "bfloat16" if seconds["bfloat16"] * 1.3 <= seconds["float32"] \
+                else "float32"
+    return _FASTEST["cpu"]
 
 
 def base_architecture(base):
@@ -324,7 +367,8 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
                                           scale=config.scale, skip_batches=start_step)
     batches = iter(strategy.experimental_distribute_dataset(dataset))
     multi = config.styles
-    step_fn = _train_step(model, optimizer, loss_fn, strategy, config.mixed_precision,
+    step_fn = _train_step(model, optimizer, loss_fn, strategy,
+                          resolve_precision(config) == "float16",
                           None if multi is None else len(multi))
     if multi is not None:
         history.setdefault("style_index", [])
