@@ -275,3 +275,28 @@ def test_the_demo_morphs_when_its_styles_share_a_network(bundled):
 
 def test_the_demo_crossfades_with_one_style_networks():
     assert album.demo_transition(album.demo_styles()) == "crossfade"     # the six bundled files
+
+
+def test_train_style_takes_the_corpus_and_a_precision(tmp_path, monkeypatch):
+    from albumlib import fast_train, photo_corpus
+    seen = {}
+
+    def fake_train(config, strategy=None, progress=True):
+        seen["config"] = config
+        net = fast_style.build_transform_net(**TINY)
+        history = {"step": [1], "total": [1.0], "content": [1.0], "style": [1.0], "tv": [1.0],
+                   "seconds": [0.1]}
+        return fast_train.TrainResult(net, history, tmp_path / "o", 0)
+    monkeypatch.setattr(fast_train, "train", fake_train)
+    monkeypatch.setattr(photo_corpus, "corpus_dir", lambda build=False: paths.data_path("album"))
+    assert cli.main(["train-style", "--style", "wave", "--corpus", "--out", str(tmp_path / "o"),
+                     "--steps", "1", "--precision", "bfloat16", "--no-progress"]) == 0
+    config = seen["config"]
+    assert config.data_dir == str(paths.data_path("album")) and config.precision == "bfloat16"
+    assert fast_train.resolve_precision(config) == "bfloat16"
+    assert style_nets.info(tmp_path / "o" / "wave.npz")["precision"] == "bfloat16"
+    assert fast_train.resolve_precision(dataclasses_replace(config, mixed_precision=True)) == "float16"
+    assert fast_train.resolve_precision(dataclasses_replace(config, precision="auto")) in \
+        ("float32", "bfloat16")
+    with pytest.raises(ValueError, match="precision must be"):
+        fast_train.resolve_precision(dataclasses_replace(config, precision="int8"))
