@@ -410,6 +410,9 @@ def _add_train_style_parser(sub):
                    help="arithmetic of the training step (weights stay float32): auto measures "
                         "this machine and picks bfloat16 on CPUs that run it faster (AMX, "
                         "AVX512-BF16: 2-4x), float16 on GPUs, else float32 (default: auto)")
+    p.add_argument("--style-weights", type=float, nargs="+", default=None, metavar="F",
+                   help="one style weight per --style, in order (several styles: each painting "
+                        "wants its own; default: --style-weight for all)")
     p.add_argument("--mixed-precision", action="store_true",
                    help="the same as --precision float16 (kept for old scripts)")
     p.add_argument("--multi-gpu", action="store_true",
@@ -591,6 +594,9 @@ def cmd_train_style(args):
                  for n in names]
     if len(set(names)) < len(names):
         raise SystemExit(f"error: two styles have the same name ({', '.join(names)}): rename one")
+    if args.style_weights is not None and len(args.style_weights) != len(names):
+        raise SystemExit(f"error: --style-weights gives {len(args.style_weights)} weights for "
+                         f"{len(names)} styles: give one per --style")
     if args.base and len(names) > 1:
         raise SystemExit("error: --base learns one new painting at a time: give one --style")
     _check_output_folder(args.out, "the checkpoint and the trained network")
@@ -634,6 +640,8 @@ def cmd_train_style(args):
         strategy = tf.distribute.MirroredStrategy()
         print(f"multi-GPU: {strategy.num_replicas_in_sync} replica(s), "
               f"{args.batch_size / strategy.num_replicas_in_sync:g} photos each per step")
+    if args.style_weights and len(names) == 1:       # one style: its weight is the style weight
+        args.style_weight = args.style_weights[0]
     loss_weights = {k: v for k, v in (("content", args.content_weight),
                                       ("style", args.style_weight),
                                       ("tv", args.tv_weight)) if v is not None}
@@ -643,6 +651,7 @@ def cmd_train_style(args):
         checkpoint_every=args.checkpoint_every, seed=args.seed, upsample=args.upsample,
         filters=tuple(args.filters), residual_blocks=args.residual_blocks,
         mixed_precision=args.mixed_precision, precision=args.precision,
+        style_weights=tuple(args.style_weights) if args.style_weights and len(names) > 1 else None,
         style_size=args.style_size,
         loss_weights=loss_weights or None, weights=args.weights, base=base)
     n_images = image_data.dataset_size(data_dir)
@@ -682,6 +691,8 @@ def cmd_train_style(args):
     }
     if len(names) > 1:
         info["styles"] = names          # the names that choose and mix them
+        if args.style_weights:
+            info["style_weights"] = dict(zip(names, args.style_weights))
     name = args.name or (names[0] if len(names) == 1 else "paintings")
     if base:
         learnt = style_nets.export_style(result.model, args.out, name, base, info=info)

@@ -12,13 +12,35 @@ from albumlib import fast_style, gatys, style_nets
 
 
 def objective_for(network, default_size=256):
-    """The PerceptualLoss a trained network was trained with (its stored weights); notebook 02."""
-    meta = style_nets.info(network)
-    weights = meta.get("loss_weights") or {}
-    style = meta.get("style") or Path(str(network)).stem  # no info: the file is named after it
+    """The PerceptualLoss a trained network was trained with (its stored weights); notebook 02.
+
+    `network`: a file, a bundled name, or a style of a multi-style network ("wave",
+    "FILE:wave"): its own style weight (info["style_weights"]) and painting.
+    """
+    choice = style_nets.find(network)
+    meta = style_nets.info(choice.path)
+    weights = dict(meta.get("loss_weights") or {})
+    style = meta.get("style") or choice.path.stem   # no info: the file is named after it
+    if choice.mix:
+        if len(choice.mix) != 1:
+            raise ValueError(f"{network}: a mix of styles has no one training objective")
+        style = choice.mix[0][0]
+        names = style_nets.style_names(choice.path)
+        files = meta.get("style_file")
+        if isinstance(files, list) and len(files) == len(names):   # the paintings trained on
+            style = files[names.index(style)]
+        per_style = meta.get("style_weights") or {}
+        if choice.mix[0][0] in per_style:
+            weights["style"] = per_style[choice.mix[0][0]]
     return fast_style.PerceptualLoss(style, content_weight=weights.get("content"),
                                      style_weight=weights.get("style"), tv_weight=weights.get("tv"),
                                      style_size=meta.get("style_size", default_size))
+
+
+def held_out(network):
+    """True where the sample album was not trained on by `network` (its info's data folder)."""
+    meta = style_nets.info(style_nets.find(network).path)
+    return Path(str(meta.get("data_dir", "album"))).name != "album"
 
 
 def score(loss, photo, image):

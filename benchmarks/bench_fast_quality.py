@@ -28,15 +28,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from albumlib import fast_style, images, paths, style_nets  # noqa: E402
-from albumlib.quality import first_reach, gatys_curve, objective_for, score  # noqa: E402
+from albumlib.quality import first_reach, gatys_curve, held_out, objective_for, score  # noqa: E402
 
 CHECKPOINTS = (50, 100, 300)
 
 
-def holdout_photos(size, names=None):
-    """The held-out photos (never trained on; all, or those named), long side `size`, by name."""
+def holdout_photos(size, names=None, album=False):
+    """The held-out photos (never trained on; all, or those named), long side `size`, by name;
+    with `album`, the sample album's photos too (for networks trained on other photos)."""
     folder = paths.data_path("holdout")
     found = {p.stem: p for p in images.list_album(folder)}
+    if album:
+        found.update({p.stem: p for p in images.list_album(paths.data_path("album"))})
     missing = sorted(set(names or ()) - set(found))
     if missing:
         sys.exit(f"no held-out photo named {', '.join(missing)} in {folder} (there are {', '.join(found)})")
@@ -53,13 +56,12 @@ def main():
     parser.add_argument("--photos", nargs="+", default=None,
                         help="held-out photos by name, e.g. camera (default: all of data/holdout)")
     args = parser.parse_args()
-    names = args.styles or style_nets.list_bundled()
+    names = args.styles or style_nets.list_bundled_styles()
     if not names:
         sys.exit("no bundled fast networks in data/fast_styles: run scripts/train_bundled_styles.py")
-    photos = holdout_photos(args.size, args.photos)
     every = sorted(set(args.iterations) | set(range(10, max(args.iterations) + 1, 10)))
-    print(f"date {datetime.date.today()}, photos {', '.join(photos)} at {args.size} px, "
-          f"Gatys: L-BFGS from the photo")
+    print(f"date {datetime.date.today()}, held-out photos at {args.size} px (data/holdout, and "
+          f"the sample album for networks not trained on it), Gatys: L-BFGS from the photo")
     print()
     head = " | ".join(f"Gatys {n}" for n in args.iterations)
     print(f"| style | photo | fast net | {head} | Gatys reaches the net at | net / Gatys {args.iterations[-1]} | seconds |")
@@ -67,7 +69,8 @@ def main():
     ratios = []
     for name in names:
         loss = objective_for(name, args.size)
-        net = style_nets.load(name)
+        net = style_nets.load_choice(style_nets.find(name))
+        photos = holdout_photos(args.size, args.photos, album=held_out(name))
         for photo_name, photo in photos.items():
             start = time.perf_counter()
             fast = score(loss, photo, fast_style.stylize_array(net, photo))

@@ -300,3 +300,24 @@ def test_train_style_takes_the_corpus_and_a_precision(tmp_path, monkeypatch):
         ("float32", "bfloat16")
     with pytest.raises(ValueError, match="precision must be"):
         fast_train.resolve_precision(dataclasses_replace(config, precision="int8"))
+
+
+def test_per_style_weights_reach_the_file_and_the_yardstick(tmp_path, monkeypatch):
+    from albumlib import quality
+    out = tmp_path / "net"
+    assert cli.main(["train-style", "--style", "wave", "--style", "udnie", "--style-weights", "2e-5",
+                     "7e-5", "--data-dir", str(paths.data_path("album")), "--out", str(out),
+                     "--steps", "1", "--crop", "32", "--batch-size", "2", "--filters", "4", "8", "8",
+                     "--residual-blocks", "1", "--no-progress"]) == 0
+    path = out / "paintings.npz"
+    assert style_nets.info(path)["style_weights"] == {"wave": 2e-5, "udnie": 7e-5}
+    loss = quality.objective_for(f"{path}:udnie")
+    assert loss.weights["style"] == 7e-5
+    from albumlib import styles
+    assert loss.style_image.shape == styles.as_style_image("udnie", 256).shape
+    assert not quality.held_out(f"{path}:udnie")          # trained on the album
+    with pytest.raises(ValueError, match="a mix of styles"):
+        quality.objective_for(f"{path}:udnie=0.5,wave=0.5")
+    with pytest.raises(SystemExit, match="2 weights for 3 styles"):
+        cli.main(["train-style", "--style", "wave", "--style", "udnie", "--style", "the_scream",
+                  "--style-weights", "1e-5", "2e-5", "--data-dir", "x", "--out", str(out)])
