@@ -4,6 +4,7 @@ Every function here leaves its inputs alone: files are only opened for reading, 
 written in place, and `save_image` refuses to replace an existing file unless asked to.
 """
 
+import os
 import re
 import warnings
 from pathlib import Path
@@ -234,13 +235,26 @@ def _to_rgb(im, path):
 
 
 def as_rgb(image, max_side=None, what="image"):
-    """A path or an (H, W, 3) array -> float32 RGB in [0, 1], long side <= max_side; notebook 01."""
-    if isinstance(image, (str, Path)):
+    """A path, or a grey, RGB or RGBA array -> float32 RGB in [0, 1], long side <= max_side.
+
+    The one alpha policy of albumlib: transparent pixels are composited on white, for arrays as
+    for files (load_image); grey becomes three equal channels. Notebook 01.
+    """
+    if isinstance(image, (str, os.PathLike)):
         return load_image(image, max_side=max_side)
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[-1] != 3:
-        raise ValueError(f"{what}: expected an RGB image of shape (H, W, 3), got {array.shape}")
-    return resize_max_side(array, max_side) if max_side else to_float32(array)
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"{what}: expected an image of shape (H, W), (H, W, 3) or (H, W, 4), "
+                         f"got {a.shape}")
+    a = to_float32(a)
+    if a.shape[-1] == 1:
+        a = np.repeat(a, 3, axis=-1)
+    elif a.shape[-1] == 4:
+        alpha = a[..., 3:]
+        a = a[..., :3] * alpha + (1.0 - alpha)
+    return resize_max_side(a, max_side) if max_side else a
 
 
 def load_image(path, max_side=None, upscale=False):

@@ -138,20 +138,6 @@ def _as_model(style):
     return style, getattr(style, "name", "stylized")
 
 
-def _rgb(image, max_side=None):
-    """An array (or a path) -> float32 RGB (H, W, 3) in [0, 1], long side <= max_side."""
-    if isinstance(image, (str, os.PathLike)):
-        return images.load_image(image, max_side=max_side)
-    a = images.resize_max_side(image, max_side) if max_side else images.to_float32(image)
-    if a.ndim == 2:
-        a = np.repeat(a[..., None], 3, axis=-1)
-    elif a.shape[-1] == 1:
-        a = np.repeat(a, 3, axis=-1)
-    elif a.shape[-1] == 4:
-        a = a[..., :3]
-    return a
-
-
 def _finish(stylized, original, strength, preserve_color):
     """Optional colour preservation, then blending with the photo."""
     out = stylized
@@ -181,7 +167,7 @@ def stylize_images(model, photos, *, batch_size=4, strength=1.0, preserve_color=
     """
     _check_options(batch_size, strength, max_side)
     model, _ = _as_model(model)
-    arrays = [_rgb(p, max_side) for p in photos]
+    arrays = [images.as_rgb(p, max_side) for p in photos]
     for i, a in enumerate(arrays):
         if _too_small(a):
             raise ValueError(f"photo {i} is {a.shape[1]}x{a.shape[0]} pixels; the transform net "

@@ -48,7 +48,7 @@ import numpy as np
 
 from . import fileio, images
 from .images import (ImageError, SkippedImageWarning, _as_image_array, _open_checked,
-                     fit_to_frame, list_album, load_image, resize_to, to_float32)
+                     as_rgb, fit_to_frame, list_album, load_image, resize_to, to_float32)
 
 PRESETS = {
     "480p": (854, 480),
@@ -149,19 +149,6 @@ def _letterbox_rect(w, h, width, height):
     return (width - new_w) // 2, (height - new_h) // 2, new_w, new_h
 
 
-def _rgb(image):
-    """float32 (H, W, 3) in [0, 1] from a grey, RGB or RGBA array (alpha composited on white)."""
-    a = to_float32(image)
-    if a.ndim == 2:
-        a = a[..., None]
-    if a.shape[-1] == 1:
-        return np.repeat(a, 3, axis=-1)
-    if a.shape[-1] == 4:
-        alpha = a[..., 3:]
-        return a[..., :3] * alpha + (1.0 - alpha)
-    return a
-
-
 def layout_photo(image, size, fit="letterbox"):
     """Place a photo on a width x height canvas; returns uint8 (height, width, 3); notebook 06.
 
@@ -173,7 +160,7 @@ def layout_photo(image, size, fit="letterbox"):
     width, height = (int(v) for v in size)
     if fit not in FITS:
         raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
-    a = _rgb(image)
+    a = as_rgb(image)
     if fit == "letterbox":
         return _to_u8(fit_to_frame(a, width, height, mode="pad", fill=0.0))
     small_w, small_h = max(2, width // 16), max(2, height // 16)

@@ -407,3 +407,20 @@ def test_bundled_album_and_styles_load():
     assert max(styles.load_style("wave", max_side=32).shape[:2]) == 32
     with pytest.raises(ValueError, match="starry_night"):
         styles.style_path("mona_lisa")
+
+
+def test_as_rgb_has_one_alpha_policy_for_arrays_and_files(tmp_path):
+    """Grey repeats, RGBA composites on white, as load_image does for a transparent PNG."""
+    from PIL import Image as PILImage
+    rgba = np.zeros((4, 6, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:, :3, 3] = 255            # left half opaque red-ish, right half transparent
+    path = tmp_path / "a.png"
+    PILImage.fromarray(rgba, "RGBA").save(path)
+    from_array, from_file = images.as_rgb(rgba), images.as_rgb(path)
+    np.testing.assert_allclose(from_array, from_file, atol=1 / 255)
+    assert np.allclose(from_array[:, 3:], 1.0) and np.allclose(from_array[:, 0], [200 / 255, 0, 0])
+    grey = images.as_rgb(np.full((3, 5), 0.25, np.float32))
+    assert grey.shape == (3, 5, 3) and np.allclose(grey, 0.25)
+    with pytest.raises(ValueError, match=r"\(H, W, 4\)"):
+        images.as_rgb(np.zeros((3, 5, 2)))

@@ -1,0 +1,93 @@
+"""Train the bundled multi-style network: six paintings in one network, on the offline photo corpus.
+
+    python scripts/train_paintings.py --steps 6000            # resumes where the last run stopped
+    python scripts/train_paintings.py --export                # write the network, no training
+
+Issue 12: one transform network with a (gamma, beta) pair per painting (conditional instance norm),
+trained on the photo corpus of scripts/build_photo_corpus.py (278 real photos; the sample album and
+data/holdout are never trained on). The checkpoint lives in checkpoints/paintings/ and is committed,
+so that a run can span several sittings and machines; `--steps N` trains up to N steps in total.
+`--export` writes the network as checkpoints/paintings/paintings.npz (float16, its info: styles,
+per-style weights, steps, data, time) and, with `--bundle`, as data/fast_styles/paintings.npz.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from albumlib import fast_style, fast_train, image_data, photo_corpus, style_nets  # noqa: E402
+
+STYLES = ("starry_night", "wave", "the_scream", "udnie", "composition_vii",
+          "shipwreck_of_the_minotaur")
+WORK = ROOT / "checkpoints" / "paintings"
+
+
+def config_from(args):
+    """The training run's settings."""
+    return fast_train.TrainConfig(
+        style=list(args.styles), data_dir=str(photo_corpus.corpus_dir(build=True)),
+        out_dir=str(args.work_dir), steps=args.steps, crop=args.crop, batch_size=args.batch_size,
+        learning_rate=args.lr, checkpoint_every=args.checkpoint_every, seed=0,
+        filters=tuple(args.filters), residual_blocks=args.residual_blocks, scale=(1.0, 2.0),
+        style_size=args.style_size, precision=args.precision,
+        style_weights=tuple(args.style_weights) if args.style_weights else None)
+
+
+def export(result, config, args, wall):
+    """The network with its info, into the work folder (and data/fast_styles with --bundle)."""
+    h = result.history
+    weights = args.style_weights or [fast_style.DEFAULT_WEIGHTS["style"]] * len(args.styles)
+    info = {"style": list(args.styles), "styles": list(args.styles),
+            "style_file": [str(s) for s in args.styles],
+            "style_weights": dict(zip(args.styles, weights)),
+            "loss_weights": dict(fast_style.DEFAULT_WEIGHTS),
+            "data": "the offline photo corpus (scripts/build_photo_corpus.py)",
+            "data_dir": "photo_corpus", "images": image_data.dataset_size(config.data_dir),
+            "steps": h["step"][-1] if h["step"] else result.resumed_from, "crop": config.crop,
+            "batch_size": config.batch_size, "learning_rate": config.learning_rate,
+            "scale": list(config.scale), "style_size": config.style_size,
+            "precision": fast_train.resolve_precision(config),
+            "train_seconds": round(sum(h["seconds"]), 1), "wall_seconds_this_run": round(wall, 1),
+            "final_losses": {k: h[k][-1] for k in ("total", "content", "style", "tv") if h.get(k)},
+            "machine": "2-core CPU, TensorFlow CPU build"}
+    written = style_nets.export(result.model, args.work_dir, "paintings", info, formats=("npz",))
+    print(f"wrote {written['npz']}")
+    if args.bundle:
+        bundled = style_nets.export(result.model, style_nets.bundled_dir(), "paintings", info,
+                                    formats=("npz",))
+        print(f"bundled as {bundled['npz']}")
+
+
+def main(argv=None):
+    """Train (or resume), then export."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=6000, help="total steps (resumed ones count)")
+    parser.add_argument("--styles", nargs="+", default=list(STYLES))
+    parser.add_argument("--style-weights", type=float, nargs="+", default=None)
+    parser.add_argument("--crop", type=int, default=160)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--filters", type=int, nargs=3, default=[32, 64, 128])
+    parser.add_argument("--residual-blocks", type=int, default=5)
+    parser.add_argument("--style-size", type=int, default=256)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument("--work-dir", type=Path, default=WORK)
+    parser.add_argument("--export", action="store_true", help="only export the checkpoint's network")
+    parser.add_argument("--bundle", action="store_true", help="also write data/fast_styles/paintings.npz")
+    args = parser.parse_args(argv)
+    config = config_from(args)
+    if args.export:
+        config = fast_train.TrainConfig(**{**config.__dict__, "steps": 0})
+    start = time.perf_counter()
+    result = fast_train.train(config, progress=True)
+    export(result, config, args, time.perf_counter() - start)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
