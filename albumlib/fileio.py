@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -70,6 +71,24 @@ def remove_stale_partials(path):
                     leftover.unlink()
                     removed.append(leftover)
     return removed
+
+
+def swap_dir(new, target):
+    """Put the finished folder `new` in the place of `target` whole (the old one goes last)."""
+    new, target = Path(new), Path(target)
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.p{os.getpid()}-{time.time_ns()}.old")
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 TEMP_PREFIX = "albumlib-"

@@ -451,21 +451,10 @@ def _scaler_meta(scaler):
 def _replace_dir(tmp_dir, directory, overwrite):
     """Move a finished temporary folder to `directory` (replacing an older bundle if allowed)."""
     directory = Path(directory)
-    old = None
-    if directory.exists():
-        if not overwrite:
-            raise FileExistsError(f"{directory}: already exists; pass overwrite=True to replace "
-                                  f"it, or save to a new folder")
-        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-        os.replace(directory, old)
-    try:
-        os.replace(tmp_dir, directory)
-    except BaseException:
-        if old is not None:
-            os.replace(old, directory)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    if directory.exists() and not overwrite:
+        raise FileExistsError(f"{directory}: already exists; pass overwrite=True to replace "
+                              f"it, or save to a new folder")
+    fileio.swap_dir(tmp_dir, directory)
 
 
 def save_bundle(directory, model, config, scaler, seeds, info=None, *, feature_std=None,

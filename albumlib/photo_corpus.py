@@ -1185,18 +1185,7 @@ def _check_replaceable(out):
 
 def _swap_in(staging, out):
     """Put the finished `staging` folder in the place of `out` (the old corpus goes last)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.p{os.getpid()}-{time.time_ns()}.old")
-        os.replace(out, old)
-    try:
-        os.replace(staging, out)
-    except OSError:
-        if old is not None:
-            os.replace(old, out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    fileio.swap_dir(staging, out)
 
 
 def _safe_stem(text):
