@@ -432,6 +432,9 @@ def _add_train_style_parser(sub):
     adv.add_argument("--residual-blocks", type=int, default=d["residual_blocks"], metavar="N",
                      help=f"residual blocks of the transform network "
                           f"(default: {d['residual_blocks']})")
+    adv.add_argument("--outer-kernel", type=int, default=d["outer_kernel"], metavar="K",
+                     help="size of the first and last convolutions (default: 9, Johnson's; 3 is "
+                          "cheaper at full resolution)")
     adv.add_argument("--upsample", choices=("resize", "transpose"), default=d["upsample"],
                      help="upsampling layers: resize-convolution or transposed convolution "
                           f"(default: {d['upsample']})")
@@ -611,12 +614,14 @@ def cmd_train_style(args):
             raise SystemExit(f"error: {err}") from None
         args.filters, args.residual_blocks = list(arch["filters"]), arch["residual_blocks"]
         args.upsample = arch["upsample"]
+        args.outer_kernel = arch.get("outer_kernel", 9)
     try:
         fast_train.check_checkpoint(Path(args.out) / fast_train.CHECKPOINT,
                                     fast_train.TrainConfig(
                                         style=chosen, data_dir="", out_dir=args.out,
                                         filters=tuple(args.filters), upsample=args.upsample,
-                                        residual_blocks=args.residual_blocks, base=base))
+                                        residual_blocks=args.residual_blocks, base=base,
+                                        outer_kernel=args.outer_kernel))
     except fast_train.CheckpointError as err:
         raise SystemExit(f"error: {err}") from None
     _import_tensorflow(args)
@@ -650,7 +655,7 @@ def cmd_train_style(args):
         crop=args.crop, batch_size=args.batch_size, learning_rate=args.lr,
         checkpoint_every=args.checkpoint_every, seed=args.seed, upsample=args.upsample,
         filters=tuple(args.filters), residual_blocks=args.residual_blocks,
-        mixed_precision=args.mixed_precision, precision=args.precision,
+        outer_kernel=args.outer_kernel, mixed_precision=args.mixed_precision, precision=args.precision,
         style_weights=tuple(args.style_weights) if args.style_weights and len(names) > 1 else None,
         style_size=args.style_size,
         loss_weights=loss_weights or None, weights=args.weights, base=base)

@@ -286,8 +286,10 @@ def upsample_layer(x, filters, mode="resize", name="up", style=None):
     raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {mode!r}")
 
 
-def _check_config(upsample, filters, residual_blocks, n_styles=None):
+def _check_config(upsample, filters, residual_blocks, n_styles=None, outer_kernel=9):
     """Validate and normalise the transform net's settings (taught in notebook 02)."""
+    if int(outer_kernel) != outer_kernel or outer_kernel < 1 or outer_kernel % 2 == 0:
+        raise ValueError(f"outer_kernel must be an odd number of pixels, got {outer_kernel!r}")
     if n_styles is not None and int(n_styles) < 1:
         raise ValueError(f"n_styles must be >= 1 (or None for a one-style network), got {n_styles!r}")
     if upsample not in UPSAMPLE_MODES:
@@ -301,27 +303,30 @@ def _check_config(upsample, filters, residual_blocks, n_styles=None):
 
 
 def build_transform_net(upsample="resize", filters=DEFAULT_FILTERS, residual_blocks=5,
-                        name="transform_net", n_styles=None):
+                        name="transform_net", n_styles=None, outer_kernel=9):
     """Return the fully convolutional transform net: RGB [0,1] (B,H,W,3) -> same size (notebook 02).
 
     Any H, W >= MIN_SIDE: the input is reflect-padded to a multiple of 4 inside the model and the
     output cropped back, so a 37x53 photo comes out 37x53. About 1.68 M parameters by default.
     n_styles: a multi-style network (conditional instance norm) taking [photo, style weights of
     shape (B, n_styles)]; None: the one-style network taking the photo alone.
+    outer_kernel: the first and last convolutions' size (Johnson: 9; 3 is cheaper at full
+    resolution, benchmarks/RESULTS.md).
     """
     upsample, (f1, f2, f3), residual_blocks = _check_config(upsample, filters, residual_blocks,
-                                                            n_styles)
+                                                            n_styles, outer_kernel)
+    k = int(outer_kernel)
     inputs = keras.Input(shape=(None, None, 3), name="photo")
     style = None if n_styles is None else keras.Input(shape=(int(n_styles),), name="style")
     x = PadToMultiple(SIZE_MULTIPLE, name="pad_to_multiple")(inputs)
-    x = conv_layer(x, f1, 9, name="conv_in", style=style)
+    x = conv_layer(x, f1, k, name="conv_in", style=style)
     x = conv_layer(x, f2, 3, stride=2, name="down1", style=style)
     x = conv_layer(x, f3, 3, stride=2, name="down2", style=style)
     for i in range(residual_blocks):
         x = residual_block(x, f3, name=f"res{i + 1}", style=style)
     x = upsample_layer(x, f2, upsample, name="up1", style=style)
     x = upsample_layer(x, f1, upsample, name="up2", style=style)
-    x = conv_layer(x, 3, 9, name="conv_out", norm_relu=False)
+    x = conv_layer(x, 3, k, name="conv_out", norm_relu=False)
     # float32 output even under a mixed_float16 policy (Keras' advice for the last layer)
     x = keras.layers.Activation("sigmoid", dtype="float32", name="to_rgb")(x)
     outputs = CropToMatch(dtype="float32", name="crop_to_input")([x, inputs])
@@ -346,6 +351,9 @@ def transform_net_config(model):
     blocks = sum(1 for n in names if n.startswith("res") and n.endswith("_add"))
     upsample = "transpose" if "up1_transpose" in names else "resize"
     config = {"upsample": upsample, "filters": filters, "residual_blocks": blocks}
+    kernel = int(names["conv_in_conv"].kernel_size[0])
+    if kernel != 9:                 # (Johnson's 9 is the default, left out of older files)
+        config["outer_kernel"] = kernel
     if n_styles_of(model) is not None:
         config["n_styles"] = n_styles_of(model)
     return config
@@ -354,16 +362,19 @@ def transform_net_config(model):
 # --------------------------------------------------------------------------- FLOPs
 
 
-def conv_plan(upsample="resize", filters=DEFAULT_FILTERS, residual_blocks=5, height=256, width=256):
+def conv_plan(upsample="resize", filters=DEFAULT_FILTERS, residual_blocks=5, height=256, width=256,
+              outer_kernel=9):
     """List (name, k, c_in, c_out, H, W) of each conv at the size its kernel sweeps (notebook 02).
 
     H x W is the grid the multiply-adds run over: the output grid for ordinary convolutions, the
     input grid for transposed ones (each input pixel scatters a k x k x c_out patch).
     """
-    upsample, (f1, f2, f3), residual_blocks = _check_config(upsample, filters, residual_blocks)
+    upsample, (f1, f2, f3), residual_blocks = _check_config(upsample, filters, residual_blocks,
+                                                            outer_kernel=outer_kernel)
+    k = int(outer_kernel)
     h = int(height) + (-int(height)) % SIZE_MULTIPLE
     w = int(width) + (-int(width)) % SIZE_MULTIPLE
-    plan = [("conv_in", 9, 3, f1, h, w), ("down1", 3, f1, f2, h // 2, w // 2),
+    plan = [("conv_in", k, 3, f1, h, w), ("down1", 3, f1, f2, h // 2, w // 2),
             ("down2", 3, f2, f3, h // 4, w // 4)]
     for i in range(residual_blocks):
         plan += [(f"res{i + 1}_a", 3, f3, f3, h // 4, w // 4),
@@ -372,7 +383,7 @@ def conv_plan(upsample="resize", filters=DEFAULT_FILTERS, residual_blocks=5, hei
         plan += [("up1", 3, f3, f2, h // 2, w // 2), ("up2", 3, f2, f1, h, w)]
     else:
         plan += [("up1", 3, f3, f2, h // 4, w // 4), ("up2", 3, f2, f1, h // 2, w // 2)]
-    plan.append(("conv_out", 9, f1, 3, h, w))
+    plan.append(("conv_out", k, f1, 3, h, w))
     return plan
 
 
@@ -389,7 +400,7 @@ def count_flops(model_or_config, height, width):
         config = dict(model_or_config or {})
         config.pop("name", None)
         config.pop("n_styles", None)        # the norms' pairs cost no convolution FLOPs
-        unknown = set(config) - {"upsample", "filters", "residual_blocks"}
+        unknown = set(config) - {"upsample", "filters", "residual_blocks", "outer_kernel"}
         if unknown:
             raise ValueError(f"unknown transform net settings {sorted(unknown)}")
     config.pop("n_styles", None)

@@ -41,6 +41,7 @@ class TrainConfig:
     upsample: str = "resize"
     filters: tuple = (32, 64, 128)   # transform network widths (smaller for tests and smoke runs)
     residual_blocks: int = 5
+    outer_kernel: int = 9             # first and last convolutions (3: cheaper, see RESULTS.md)
     mixed_precision: bool = False     # the same as precision="float16" (kept for old scripts)
     precision: str = "float32"        # float32, bfloat16, float16 (mixed: float32 weights), or
                                       # auto: the faster on this machine (fastest_precision)
@@ -90,6 +91,8 @@ def network_settings(config):
     """The settings that shape the network (a checkpoint resumes only with the same ones)."""
     settings = {"filters": list(config.filters), "residual_blocks": int(config.residual_blocks),
                 "upsample": config.upsample}
+    if int(config.outer_kernel) != 9:
+        settings["outer_kernel"] = int(config.outer_kernel)
     if config.styles is not None:
         settings["n_styles"] = len(config.styles)
     if config.base:
@@ -101,6 +104,8 @@ def _settings_text(settings):
     """Network settings as the train-style options that select them."""
     text = (f"--filters {' '.join(map(str, settings['filters']))} --residual-blocks "
             f"{settings['residual_blocks']} --upsample {settings['upsample']}")
+    if settings.get("outer_kernel", 9) != 9:
+        text += f" --outer-kernel {settings['outer_kernel']}"
     return text + (f" and {settings['n_styles']} styles" if settings.get("n_styles") else "")
 
 
@@ -212,7 +217,7 @@ def _build(config, strategy):
         try:
             model = fast_style.build_transform_net(
                 upsample=config.upsample, filters=config.filters,
-                residual_blocks=config.residual_blocks,
+                residual_blocks=config.residual_blocks, outer_kernel=config.outer_kernel,
                 n_styles=None if multi is None else len(multi))
             if config.base:
                 start_from_base(model, config.base)

@@ -199,7 +199,8 @@ def _load_npz(path):
             upsample=arch.get("upsample", "resize"),
             filters=tuple(arch.get("filters", fast_style.DEFAULT_FILTERS)),
             residual_blocks=arch.get("residual_blocks", 5),
-            name=meta.get("name") or "transform_net", n_styles=arch.get("n_styles"))
+            name=meta.get("name") or "transform_net", n_styles=arch.get("n_styles"),
+            outer_kernel=arch.get("outer_kernel", 9))
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: invalid network settings {arch} ({err})") from err
     expected = [tuple(w.shape) for w in model.get_weights()]

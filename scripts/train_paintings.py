@@ -33,6 +33,7 @@ def config_from(args):
         out_dir=str(args.work_dir), steps=args.steps, crop=args.crop, batch_size=args.batch_size,
         learning_rate=args.lr, checkpoint_every=args.checkpoint_every, seed=0,
         filters=tuple(args.filters), residual_blocks=args.residual_blocks, scale=(1.0, 2.0),
+        outer_kernel=args.outer_kernel,
         style_size=args.style_size, precision=args.precision,
         style_weights=tuple(args.style_weights) if args.style_weights else None)
 
@@ -73,6 +74,7 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--filters", type=int, nargs=3, default=[32, 64, 128])
     parser.add_argument("--residual-blocks", type=int, default=5)
+    parser.add_argument("--outer-kernel", type=int, default=9)
     parser.add_argument("--style-size", type=int, default=256)
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--checkpoint-every", type=int, default=100)

@@ -321,3 +321,26 @@ def test_per_style_weights_reach_the_file_and_the_yardstick(tmp_path, monkeypatc
     with pytest.raises(SystemExit, match="2 weights for 3 styles"):
         cli.main(["train-style", "--style", "wave", "--style", "udnie", "--style", "the_scream",
                   "--style-weights", "1e-5", "2e-5", "--data-dir", "x", "--out", str(out)])
+
+
+def test_outer_kernel_three_is_smaller_and_survives_a_round_trip(tmp_path):
+    from albumlib import fast_train
+    net = fast_style.build_transform_net(filters=(16, 32, 32), residual_blocks=2, n_styles=2,
+                                         outer_kernel=3)
+    config = fast_style.transform_net_config(net)
+    assert config["outer_kernel"] == 3 and "outer_kernel" not in \
+        fast_style.transform_net_config(fast_style.build_transform_net(**TINY))
+    k9 = dict(filters=(16, 32, 32), residual_blocks=2)
+    assert fast_style.count_flops({**k9, "outer_kernel": 3}, 512, 512) < \
+        0.8 * fast_style.count_flops(k9, 512, 512)
+    path = style_nets.export(net, tmp_path, "k3", info={"styles": ["a", "b"]}, formats=("npz",))["npz"]
+    loaded = style_nets.load(path)
+    assert fast_style.transform_net_config(loaded) == config
+    x = photo()[None]
+    s = np.eye(2, dtype=np.float32)[1:]
+    np.testing.assert_allclose(np.asarray(loaded([x, s])), np.asarray(net([x, s])), atol=3e-3)
+    with pytest.raises(ValueError, match="odd"):
+        fast_style.build_transform_net(outer_kernel=4)
+    settings = fast_train.network_settings(fast_train.TrainConfig(
+        style=["a", "b"], data_dir="", out_dir="", outer_kernel=3))
+    assert settings["outer_kernel"] == 3
