@@ -580,8 +580,11 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
         t = time.perf_counter()
         morph = None
         if transition == "morph":
+            said = len(notes)
             morph = _morpher(resolved, used, labels, max_side=max_side, strength=strength,
                              preserve_color=preserve_color, notes=notes)
+            for note in notes[said:]:
+                say(f"note: {note}")
         result = video.make_video(
             items, track, target, seconds_per_photo=seconds_per_photo, size=size, fps=fps,
             fit=fit, transition=transition, transition_seconds=transition_seconds,
