@@ -8,6 +8,8 @@ for the bundled networks is made by benchmarks/bench_fast_quality.py).
 
 from pathlib import Path
 
+import numpy as np
+
 from albumlib import fast_style, gatys, style_nets
 
 
@@ -80,3 +82,48 @@ def first_reach(curve, target):
     """Smallest N of `curve` at which Gatys' loss is at or below `target`, else None; notebook 02."""
     hits = [n for n in sorted(curve) if curve[n] <= target]
     return hits[0] if hits else None
+
+
+# --------------------------------------------------------------------------- how much painting, how much photo
+
+DISTANCE_CONTENT_LAYER = "block4_conv2"          # notebook 01's content layer: objects and layout
+DISTANCE_STYLE_LAYERS = fast_style.STYLE_LAYERS
+
+
+def distance_extractor(weights="auto"):
+    """The VGG19 features of painting_distances, built once (notebook 02)."""
+    from albumlib import vgg
+    return vgg.feature_extractor((DISTANCE_CONTENT_LAYER,) + tuple(DISTANCE_STYLE_LAYERS),
+                                 weights=weights)
+
+
+def painting_distances(image, photo, painting, extractor=None):
+    """How far a repainted photo is from the photo and from the painting, by VGG19 (notebook 02).
+
+    content: mean squared block4_conv2 difference to the photo, as a share of the painting's own
+    (the painting resized to the photo's shape): 0 keeps the photo's objects exactly, 1 is as far
+    from them as the painting itself. style: summed squared Gram difference to the painting over
+    block1_conv1 ... block5_conv1, as a share of the photo's own: 0 is the painting's texture and
+    colour statistics, 1 is no more painterly than the photo. A judge independent of any network's
+    training objective (other layers, no weights), for comparing networks and tools.
+    """
+    from albumlib import images, losses
+    extractor = extractor or distance_extractor()
+    photo = images.as_rgb(photo)
+    image = images.resize_to(images.as_rgb(image), photo.shape[1], photo.shape[0])
+    art = images.as_rgb(painting)
+    art_as_photo = images.resize_to(art, photo.shape[1], photo.shape[0])
+    feats = {name: extractor(x[None]) for name, x in
+             (("image", image), ("photo", photo), ("art_as_photo", art_as_photo), ("art", art))}
+
+    def content(a, b):
+        diff = np.asarray(feats[a][DISTANCE_CONTENT_LAYER]) - np.asarray(feats[b][DISTANCE_CONTENT_LAYER])
+        return float(np.mean(np.square(diff)))
+
+    def style(a, b):
+        return float(sum(np.sum(np.square(np.asarray(losses.gram_matrix(feats[a][n]))
+                                          - np.asarray(losses.gram_matrix(feats[b][n]))))
+                         for n in DISTANCE_STYLE_LAYERS))
+
+    return {"content": content("image", "photo") / max(content("art_as_photo", "photo"), 1e-12),
+            "style": style("image", "art") / max(style("photo", "art"), 1e-12)}

@@ -59,3 +59,18 @@ def test_first_reach():
     assert quality.first_reach(curve, 6.0) == 100
     assert quality.first_reach(curve, 9.0) == 50
     assert quality.first_reach(curve, 1.0) is None
+
+
+def test_painting_distances_have_known_answers():
+    """The photo itself: content 0, style 1; the painting itself: content 1, style far below."""
+    from albumlib import images, paths, styles
+    extractor = quality.distance_extractor(weights="embedded")
+    photo = images.load_image(paths.data_path("holdout", "camera.jpg"), max_side=64)
+    painting = styles.as_style_image("wave", 64)
+    same = quality.painting_distances(photo, photo, painting, extractor)
+    assert same["content"] == 0.0 and abs(same["style"] - 1.0) < 1e-6
+    art = images.resize_to(painting, photo.shape[1], photo.shape[0])
+    itself = quality.painting_distances(art, photo, painting, extractor)
+    assert abs(itself["content"] - 1.0) < 1e-6 and itself["style"] < 0.6   # (resized: not 0)
+    halfway = quality.painting_distances(0.5 * photo + 0.5 * art, photo, painting, extractor)
+    assert 0 < halfway["content"] < 1 and itself["style"] < halfway["style"] < 1
