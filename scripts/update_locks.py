@@ -49,7 +49,9 @@ def main(argv=None):
     """Regenerate the chosen locks (default: all)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("versions", nargs="*", default=list(VERSIONS))
-    parser.add_argument("--uv", default=shutil.which("uv") or "uv", help="the uv executable")
+    beside = Path(sys.executable).with_name("uv")       # `make lock` installs it in the venv
+    parser.add_argument("--uv", default=str(beside) if beside.exists() else shutil.which("uv") or "uv",
+                        help="the uv executable")
     args = parser.parse_args(argv)
     for version in args.versions:
         print("wrote", compile_lock(version, args.uv).relative_to(ROOT))
