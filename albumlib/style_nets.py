@@ -367,7 +367,7 @@ def resolve(style):
 @dataclasses.dataclass(frozen=True)
 class StyleChoice:
     """A style as chosen by the user: its label, the network file and, for a multi-style
-    network, the weights of its styles ({name: weight}, summing to 1); notebook 02."""
+    network, the weights of its styles ((name, weight) pairs summing to 1); notebook 02."""
 
     label: str
     path: Path
@@ -431,8 +431,8 @@ def find(style):
         names, mix = style_names(path), parse_mix(rest)
         mix_vector(names, mix)                      # raises for a name the file does not hold
         return StyleChoice(mix_label(mix), path, tuple(mix))
-    if isinstance(style, os.PathLike) or Path(text).expanduser().is_file() or "=" not in text \
-            and "," not in text and _normalise(text) in _bundled_files():
+    bundled_file = "=" not in text and "," not in text and _normalise(text) in _bundled_files()
+    if isinstance(style, os.PathLike) or Path(text).expanduser().is_file() or bundled_file:
         path = resolve(style)
         names = style_names(path)
         if _is_pair(path):                          # a learnt style: itself, the last one
