@@ -3,7 +3,7 @@
 `make_album("my photos", "album.mp4")` is what `python -m albumlib make-album` runs, so that
 notebooks can call the same pipeline. Three phases, each timed:
 
-1. **Repaint** every readable photo with a fast style network (`albumlib.stylize`): a bundled one
+1. **Repaint** every readable photo with a fast style network (`albumlib.style.stylize`): a bundled one
    ("starry_night", see `style_nets.list_bundled()`), a trained `.npz`/`.keras` file, several of
    them cycled over the photos, or "none" to keep the photos as they are. Photos are shrunk to
    `max_side` first (the networks run in about a second a photo at 720 px on 2 CPU cores). The
@@ -160,7 +160,7 @@ def resolve_styles(style):
         if _is_none(entry):
             resolved.append((NO_STYLE, None, None))
         elif isinstance(entry, (str, os.PathLike)):
-            from albumlib import style_nets     # TensorFlow: only when something is repainted
+            from albumlib.style import style_nets     # TensorFlow: only when something is repainted
 
             choice = style_nets.find(entry)     # a name, a file or a mix (wave=0.7,udnie=0.3)
             resolved.append((choice.label, choice, None))
@@ -269,7 +269,7 @@ class _Models:
         if model is not None:
             return label, model
         if path not in self.models:        # (a StyleChoice)
-            from albumlib import style_nets
+            from albumlib.style import style_nets
             self.models[path] = style_nets.load_choice(path)
         return label, self.models[path]
 
@@ -282,7 +282,7 @@ def _repaint_photos(files, resolved, *, max_side, strength, preserve_color, stor
     models = _Models(resolved)
     any_style = any(label != NO_STYLE for label, _, _ in resolved)
     if any_style:
-        from albumlib import fast_style, stylize      # TensorFlow: only when repainting
+        from albumlib.style import fast_style, stylize      # TensorFlow: only when repainting
     items, labels, used, written, thumbs = [], [], [], [], []
     taken = set()
     with tqdm(files, desc="repainting" if any_style else "checking photos", unit="photo",
@@ -336,7 +336,7 @@ def _morpher(resolved, used, labels, *, max_side, strength, preserve_color, note
     """morph(k) for video.make_video: photos k and k + 1 repainted at the style mixes between
     their styles (video.MORPH_LEVELS of them), when both styles live in one multi-style network;
     None for a pair that crossfades instead (notebook 06)."""
-    from albumlib import style_nets, stylize
+    from albumlib.style import style_nets, stylize
     choices = [resolved[k % len(resolved)][1] for k in range(len(used))]
     loaded = {}
 
@@ -615,7 +615,7 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
 
 def demo_styles():
     """The bundled fast networks in the paintings' order (starry_night, wave, the_scream, ...)."""
-    from albumlib import style_nets, styles
+    from albumlib.style import style_nets, styles
 
     bundled = style_nets.list_bundled_styles()
     order = [s for s in styles.list_styles() if s in bundled]
@@ -624,7 +624,7 @@ def demo_styles():
 
 def demo_transition(style):
     """"morph" where the demo's styles live in one multi-style network, else "crossfade"."""
-    from albumlib import style_nets
+    from albumlib.style import style_nets
     try:
         choices = [style_nets.find(s) for s in _style_list(style) if not _is_none(s)]
     except (TypeError, ValueError):

@@ -358,7 +358,7 @@ def _add_stylize_parser(sub):
 
 def _add_train_style_parser(sub):
     """`train-style`: train (or resume training) a fast style network for one painting."""
-    from albumlib.fast_train import TrainConfig
+    from albumlib.style.fast_train import TrainConfig
     d = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     p = sub.add_parser("train-style", help="train a fast style network for one painting "
                                            "(resumes from the checkpoint in --out)",
@@ -474,7 +474,8 @@ def _collect_photos(inputs):
 
 def _repaint(photos, styles_for_photo, out_dir, kwargs, overwrite, blend=None):
     """Repaint each photo and save it as <photo>_<style>.jpg in out_dir; returns the written paths."""
-    from albumlib import gatys, images
+    from albumlib import images
+    from albumlib.style import gatys
     from albumlib.fileio import unique_path
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -496,7 +497,8 @@ def _repaint(photos, styles_for_photo, out_dir, kwargs, overwrite, blend=None):
 
 def cmd_gatys_demo(args):
     """Repaint the bundled sample album, one bundled style per photo, with Gatys' method."""
-    from albumlib import images, paths, styles
+    from albumlib import images, paths
+    from albumlib.style import styles
     from albumlib.profiles import get_profile
     profile = get_profile()
     _check_output_folder(args.output)
@@ -543,7 +545,7 @@ def cmd_gatys(args):
 
 def cmd_styles(args):
     """Print the bundled styles."""
-    from albumlib import styles
+    from albumlib.style import styles
     for name in styles.list_styles():
         print(name)
     return 0
@@ -553,7 +555,8 @@ def cmd_stylize(args):
     """Repaint photos and albums with a trained fast style network."""
     _check_output_folder(args.output)
     _import_tensorflow(args)
-    from albumlib import images, style_nets, stylize
+    from albumlib import images
+    from albumlib.style import style_nets, stylize
     try:
         choice = style_nets.find(args.style)
         model = style_nets.load_choice(choice)
@@ -577,14 +580,14 @@ def cmd_stylize(args):
 
 def _style_stem(style):
     """'starry_night' -> 'starry_night', 'paintings/my cat.jpg' -> 'my cat' (export names)."""
-    from albumlib import styles
+    from albumlib.style import styles
     key = styles._normalise(style)
     return key if key in styles.STYLES else Path(style).stem
 
 
 def cmd_train_style(args):
     """Train (or resume) a fast style network, then export it into the out folder."""
-    from albumlib import fast_train, styles
+    from albumlib.style import fast_train, styles
     try:
         for style in args.style:
             styles.style_path(style)
@@ -606,7 +609,7 @@ def cmd_train_style(args):
     base = None
     if args.base:                       # the network's shape is the base's
         _import_tensorflow(args)
-        from albumlib import style_nets
+        from albumlib.style import style_nets
         try:
             base = str(style_nets.resolve(args.base))
             arch = fast_train.base_architecture(base)
@@ -625,12 +628,12 @@ def cmd_train_style(args):
     except fast_train.CheckpointError as err:
         raise SystemExit(f"error: {err}") from None
     _import_tensorflow(args)
-    from albumlib import fast_style, image_data, style_nets
+    from albumlib.style import fast_style, image_data, style_nets
     if args.coco:
-        from albumlib import coco
+        from albumlib.style import coco
         data_dir = coco.coco_train2014()
     elif args.corpus:
-        from albumlib import photo_corpus
+        from albumlib.style import photo_corpus
         try:
             data_dir = photo_corpus.corpus_dir(build=True)
         except (OSError, RuntimeError) as err:

@@ -5,11 +5,11 @@ Run: `python benchmarks/bench_fast_quality.py [--styles starry_night ...] [--siz
 benchmarks/RESULTS.md.
 
 For each bundled fast network and each held-out photo (data/holdout: never used in training) it
-measures the network's own training objective - albumlib.fast_style.PerceptualLoss with the
+measures the network's own training objective - albumlib.style.fast_style.PerceptualLoss with the
 layers, weights and style size the network was trained with - on:
 
 - the network's output for the photo (one forward pass), and
-- Gatys' optimisation of that same objective (albumlib.gatys.stylize with the same content and
+- Gatys' optimisation of that same objective (albumlib.style.gatys.stylize with the same content and
   style layers and weights, the style image at the same size, L-BFGS from the photo) after
   N = 50, 100 and 300 iterations.
 
@@ -27,8 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from albumlib import fast_style, images, paths, style_nets  # noqa: E402
-from albumlib.quality import first_reach, gatys_curve, held_out, objective_for, score  # noqa: E402
+from albumlib import images, paths  # noqa: E402
+from albumlib.style import fast_style, style_nets
+from albumlib.style.quality import first_reach, gatys_curve, held_out, objective_for, score  # noqa: E402
 
 CHECKPOINTS = (50, 100, 300)
 

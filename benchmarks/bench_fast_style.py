@@ -100,7 +100,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from albumlib import fast_style, gatys  # noqa: E402
+from albumlib.style import fast_style, gatys  # noqa: E402
 from bench_gatys import VGG19_CHANNELS, _cpu_name, gatys_step_flops, matmul_peak  # noqa: E402
 
 TORCH_MISSING = ("PyTorch is not installed, and the reference network needs it: "
@@ -386,7 +386,7 @@ def train_step_times(size, batch, steps, seed=0):
     """Seconds of each of `steps` training steps (after two warm-up steps) on a fixed batch."""
     import numpy as np
     import tensorflow as tf
-    from albumlib import fast_train
+    from albumlib.style import fast_train
     config = fast_train.TrainConfig(style="starry_night", data_dir="", out_dir="", crop=size,
                                     batch_size=batch, seed=seed, weights="embedded")
     strategy = tf.distribute.get_strategy()
@@ -601,7 +601,7 @@ def bind_style(model, vector):
     """A one-input model of a multi-style network with its style weights fixed to `vector`:
     style_nets.bind (what the CLI runs for a style mix), or the same thing written here."""
     import keras
-    from albumlib import style_nets
+    from albumlib.style import style_nets
     if hasattr(style_nets, "bind"):
         return style_nets.bind(model, np.asarray(vector, np.float32))
     row = np.asarray(vector, np.float32)[None]
@@ -620,7 +620,7 @@ def bind_style(model, vector):
 
 def load_bundled(style):
     """A bundled network as the CLI loads it (style_nets.find + load_choice where they exist)."""
-    from albumlib import style_nets
+    from albumlib.style import style_nets
     if hasattr(style_nets, "find") and hasattr(style_nets, "load_choice"):
         return style_nets.load_choice(style_nets.find(style))
     return style_nets.load(style)
@@ -710,7 +710,7 @@ def peer_network_call(engine, photo, style=0):
 def our_photo_call(model, photo):
     """Ours repainting a uint8 photo as the CLI does: stylize.stylize_images (one compiled
     tf.function with a [None, None, None, 3] signature per network) -> float32 array."""
-    from albumlib import stylize
+    from albumlib.style import stylize
     return lambda: stylize.stylize_images(model, [photo], batch_size=1)[0]
 
 
@@ -820,7 +820,7 @@ def candidates_table(args, engine=None):
         rows = peer_contestants(engine, args.peer_style) + rows
     photos = {side: photo_at(args.photo, side) for side in args.sides}
     first = photos[args.sides[0]].astype(np.float32)[None] / 255.0
-    from albumlib import stylize
+    from albumlib.style import stylize
     diff = np.abs(stylize._run_batch(bundled, first) - stylize._run_batch(twin, first)) * 255
     print(f"photo: {args.photo} resized to a long side of {', '.join(map(str, args.sides))} px "
           f"({'; '.join(f'{p.shape[1]} x {p.shape[0]}' for p in photos.values())}); "
@@ -889,7 +889,8 @@ import tensorflow
 step("import tensorflow")
 import keras
 step("import keras (after TensorFlow)")
-from albumlib import images, style_nets, stylize
+from albumlib import images
+from albumlib.style import style_nets, stylize
 step("import albumlib's network modules")
 if hasattr(style_nets, "find") and hasattr(style_nets, "load_choice"):
     model = style_nets.load_choice(style_nets.find(style))

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from albumlib import gatys, images, paths  # noqa: E402
+from albumlib import images, paths  # noqa: E402
+from albumlib.style import gatys
 
 VGG19_CHANNELS = {  # conv layer -> (in channels, out channels, pooling levels before it)
     "block1_conv1": (3, 64, 0), "block1_conv2": (64, 64, 0),
@@ -86,7 +87,7 @@ def matmul_peak(sizes=(1024, 2048, 4096), repeats=7):
 def forward_time(photo, size, repeats=12):
     """Median seconds of the loss alone (forward pass, no gradient) at `size`, for the split."""
     import tensorflow as tf
-    from albumlib import styles, vgg
+    from albumlib.style import styles, vgg
     photo = images.resize_max_side(photo, size)
     extractor = vgg.feature_extractor(gatys.CONTENT_LAYERS + gatys.STYLE_LAYERS)
     targets = gatys._blend_grams(extractor, [styles.load_style("starry_night", max_side=size)], None,

@@ -35,7 +35,7 @@ def held_out_photos(side):
 
 def score(model, styles, photos, weights="auto"):
     """Mean float32 perceptual loss of each style over the photos: {style: total}."""
-    from albumlib import fast_style
+    from albumlib.style import fast_style
     loss = fast_style.MultiStylePerceptualLoss(styles, weights=weights, style_size=256)
     out = {}
     for i, name in enumerate(styles):
@@ -47,7 +47,7 @@ def score(model, styles, photos, weights="auto"):
 
 def run(precision, args, out):
     """Train one run; (seconds per step after the first, model)."""
-    from albumlib import fast_train
+    from albumlib.style import fast_train
     config = fast_train.TrainConfig(
         style=list(args.styles), data_dir=args.data_dir, out_dir=str(out), steps=args.steps,
         crop=args.crop, batch_size=args.batch, checkpoint_every=args.steps, seed=0,

@@ -6,7 +6,7 @@ For each style (default: every bundled style, by the name that chooses it) and e
 (data/holdout, and the sample album for networks not trained on it), repaints the photo with our
 network and with the peer's arbitrary-style networks given the same painting
 (`StyleTransfer.stylize_with(photo, painting)`), and judges both with
-`albumlib.quality.painting_distances`: content (0 = the photo's objects kept, 1 = as far as the
+`albumlib.style.quality.painting_distances`: content (0 = the photo's objects kept, 1 = as far as the
 painting) and style (0 = the painting's texture statistics, 1 = no more painterly than the photo).
 The goal: a style distance no higher than the peer's at a content distance no higher than the
 peer's. `--sheet` writes a contact sheet: each photo, then ours and the peer's for each style.
@@ -22,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from albumlib import images, paths, quality, style_nets, styles  # noqa: E402
+from albumlib import images, paths  # noqa: E402
+from albumlib.style import quality, style_nets, styles
 
 
 def held_out(size, album):

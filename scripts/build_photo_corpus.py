@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from albumlib import photo_corpus  # noqa: E402
+from albumlib.style import photo_corpus  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from albumlib import paths, vgg  # noqa: E402
+from albumlib import paths  # noqa: E402
+from albumlib.style import vgg
 
 
 def main(argv=None):

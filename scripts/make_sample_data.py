@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from albumlib import fileio, images  # noqa: E402
-from albumlib.styles import STYLES  # noqa: E402
+from albumlib.style.styles import STYLES  # noqa: E402
 
 QUALITY = 90
 ALBUM_MAX_SIDE = 640

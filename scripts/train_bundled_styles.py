@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from albumlib import fast_style, fast_train, image_data, paths, style_nets, styles  # noqa: E402
+from albumlib import paths  # noqa: E402
+from albumlib.style import fast_style, fast_train, image_data, style_nets, styles
 from albumlib.fileio import atomic_write_bytes  # noqa: E402
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from albumlib import fast_style, fast_train, image_data, photo_corpus, style_nets  # noqa: E402
+from albumlib.style import fast_style, fast_train, image_data, photo_corpus, style_nets  # noqa: E402
 
 STYLES = ("starry_night", "wave", "the_scream", "udnie", "composition_vii",
           "shipwreck_of_the_minotaur")

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_fast_style as bench  # noqa: E402
 import bench_gatys  # noqa: E402
-from albumlib import fast_style  # noqa: E402
+from albumlib.style import fast_style  # noqa: E402
 
 TINY = {"filters": (4, 8, 8), "residual_blocks": 2}
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from albumlib import color
+from albumlib.style import color
 
 
 def test_yiq_round_trip():

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from albumlib import coco, download as dl
+from albumlib import download as dl
+from albumlib.style import coco
 from albumlib.download import ChecksumError, DownloadError, UnsafeArchiveError
 
 PAYLOAD = np.random.default_rng(7).integers(0, 256, 300_000, dtype=np.uint8).tobytes()

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from albumlib import album as pipeline
-from albumlib import cli, fast_train, fileio, paths, video
+from albumlib import cli, fileio, paths, video
+from albumlib.style import fast_train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--filters", "8", "16", "16", "--residual-blocks", "1", "--crop", "32", "--batch-size", "2",
@@ -94,7 +95,7 @@ def test_make_album_read_only_outputs_fail_before_any_work(photos, tmp_path, no_
 
 @pytest.mark.parametrize("command", ["stylize", "gatys", "train-style", "demo"])
 def test_other_commands_check_their_output_folder_first(photos, tmp_path, command, monkeypatch):
-    from albumlib import gatys, style_nets
+    from albumlib.style import gatys, style_nets
     monkeypatch.setattr(style_nets, "load", lambda *a: pytest.fail("loaded before the check"))
     monkeypatch.setattr(gatys, "stylize", lambda *a, **k: pytest.fail("worked before the check"))
     monkeypatch.setattr(fast_train, "train", lambda *a, **k: pytest.fail("trained before the check"))
@@ -170,7 +171,7 @@ def test_train_style_with_other_filters_names_the_settings_to_pass(checkpoint, t
 def test_a_checkpoint_without_settings_that_does_not_fit(checkpoint, tmp_path):
     """Checkpoints written before the settings were stored: the weights' shapes decide."""
     import keras
-    from albumlib import fast_style
+    from albumlib.style import fast_style
     path = tmp_path / "old.npz"
     with np.load(__import__("io").BytesIO(checkpoint)) as data:
         np.savez(path, **{k: data[k] for k in data.files if k != "network"})

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from albumlib import fast_style as fs
+from albumlib.style import fast_style as fs
 from albumlib import images, paths
 
 SMALL = dict(filters=(8, 16, 32), residual_blocks=2)
@@ -45,7 +45,7 @@ def photo():
 @pytest.fixture(scope="module")
 def style():
     """The Starry Night, 64 px on its long side."""
-    from albumlib import styles
+    from albumlib.style import styles
     return styles.load_style("starry_night", max_side=64)
 
 

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from albumlib import fast_train, paths
+from albumlib import paths
+from albumlib.style import fast_train
 from pyrun import run_python
 
 
@@ -50,7 +51,7 @@ def test_resume_after_a_hard_kill(tmp_path):
     done = run_python(f"""
         import os
         from test_fast_train import tiny_config
-        from albumlib import fast_train
+        from albumlib.style import fast_train
 
         def die(step, history):
             if step == 2:
@@ -72,7 +73,7 @@ def test_corrupt_checkpoint_is_named(tmp_path):
 def test_mirrored_strategy_on_two_cpu_replicas_and_mixed_precision(tmp_path):
     done = run_python(f"""
         from test_fast_train import tiny_config
-        from albumlib import fast_train
+        from albumlib.style import fast_train
         r = fast_train.train(tiny_config({str(tmp_path / 'm')!r}, steps=2), strategy=strategy, progress=False)
         assert all(v == v for v in r.history["total"]), r.history
         r = fast_train.train(tiny_config({str(tmp_path / 'p')!r}, steps=2, mixed_precision=True), progress=False)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from albumlib import color, gatys, images, paths
+from albumlib import images, paths
+from albumlib.style import color, gatys
 
 
 @pytest.fixture(scope="module")

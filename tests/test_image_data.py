@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from albumlib import image_data, paths
+from albumlib import paths
+from albumlib.style import image_data
 from albumlib.images import ImageError, SkippedImageWarning
 
 SIZES = [(40, 60), (20, 12), (64, 64), (50, 90), (33, 33), (70, 45)]   # (h, w); some < crop

@@ -395,7 +395,8 @@ def test_resize_and_crop_helpers():
 # --- bundled data ------------------------------------------------------------------------------
 
 def test_bundled_album_and_styles_load():
-    from albumlib import paths, styles
+    from albumlib import paths
+    from albumlib.style import styles
 
     photos = images.list_album(paths.data_path("album"))
     assert 6 <= len(photos) <= 8

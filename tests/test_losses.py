@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from albumlib import losses
+from albumlib.style import losses
 
 
 def gram_loop(f, normalize=True):

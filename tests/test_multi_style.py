@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from albumlib import album, cli, fast_style, paths, style_nets, stylize
+from albumlib import album, cli, paths
+from albumlib.style import fast_style, style_nets, stylize
 
 NAMES = ["starry_night", "wave", "udnie"]
 TINY = dict(filters=(4, 8, 8), residual_blocks=1)
@@ -131,7 +132,7 @@ def test_a_trained_file_takes_its_style_names_after_a_colon(multi, tmp_path):
 
 
 def test_training_one_network_for_three_styles_and_resuming(tmp_path, capsys):
-    from albumlib import fast_train
+    from albumlib.style import fast_train
     config = fast_train.TrainConfig(style=NAMES, data_dir=str(paths.data_path("album")),
                                     out_dir=str(tmp_path), steps=6, crop=32, batch_size=2,
                                     checkpoint_every=3, style_size=64, seed=1,
@@ -172,7 +173,7 @@ def dataclasses_replace(config, **changes):
 
 
 def test_a_new_painting_learns_only_its_pair_on_a_base(multi, bundled, tmp_path, capsys):
-    from albumlib import fast_train
+    from albumlib.style import fast_train
     painting = tmp_path / "my painting.png"
     from PIL import Image
     Image.fromarray((np.random.default_rng(5).random((40, 60, 3)) * 255).astype(np.uint8)).save(painting)
@@ -278,7 +279,7 @@ def test_the_demo_crossfades_with_one_style_networks():
 
 
 def test_train_style_takes_the_corpus_and_a_precision(tmp_path, monkeypatch):
-    from albumlib import fast_train, photo_corpus
+    from albumlib.style import fast_train, photo_corpus
     seen = {}
 
     def fake_train(config, strategy=None, progress=True):
@@ -303,7 +304,7 @@ def test_train_style_takes_the_corpus_and_a_precision(tmp_path, monkeypatch):
 
 
 def test_per_style_weights_reach_the_file_and_the_yardstick(tmp_path, monkeypatch):
-    from albumlib import quality
+    from albumlib.style import quality
     out = tmp_path / "net"
     assert cli.main(["train-style", "--style", "wave", "--style", "udnie", "--style-weights", "2e-5",
                      "7e-5", "--data-dir", str(paths.data_path("album")), "--out", str(out),
@@ -313,7 +314,7 @@ def test_per_style_weights_reach_the_file_and_the_yardstick(tmp_path, monkeypatc
     assert style_nets.info(path)["style_weights"] == {"wave": 2e-5, "udnie": 7e-5}
     loss = quality.objective_for(f"{path}:udnie")
     assert loss.weights["style"] == 7e-5
-    from albumlib import styles
+    from albumlib.style import styles
     assert loss.style_image.shape == styles.as_style_image("udnie", 256).shape
     assert not quality.held_out(f"{path}:udnie")          # trained on the album
     with pytest.raises(ValueError, match="a mix of styles"):
@@ -324,7 +325,7 @@ def test_per_style_weights_reach_the_file_and_the_yardstick(tmp_path, monkeypatc
 
 
 def test_outer_kernel_three_is_smaller_and_survives_a_round_trip(tmp_path):
-    from albumlib import fast_train
+    from albumlib.style import fast_train
     net = fast_style.build_transform_net(filters=(16, 32, 32), residual_blocks=2, n_styles=2,
                                          outer_kernel=3)
     config = fast_style.transform_net_config(net)

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from albumlib import paths
-from albumlib import photo_corpus as pc
+from albumlib.style import photo_corpus as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from albumlib import fast_style, quality, style_nets
+from albumlib.style import fast_style, quality, style_nets
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,8 @@ def test_first_reach():
 
 def test_painting_distances_have_known_answers():
     """The photo itself: content 0, style 1; the painting itself: content 1, style far below."""
-    from albumlib import images, paths, styles
+    from albumlib import images, paths
+    from albumlib.style import styles
     extractor = quality.distance_extractor(weights="embedded")
     photo = images.load_image(paths.data_path("holdout", "camera.jpg"), max_side=64)
     painting = styles.as_style_image("wave", 64)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from albumlib import fast_style, style_nets
+from albumlib.style import fast_style, style_nets
 
 TINY = dict(filters=(8, 16, 16), residual_blocks=1)
 

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from albumlib import cli, color, fast_style, images, paths, style_nets, stylize
+from albumlib import cli, images, paths
+from albumlib.style import color, fast_style, style_nets, stylize
 
 TINY = ["--filters", "8", "16", "16", "--residual-blocks", "1", "--style-size", "64"]
 
@@ -234,7 +235,7 @@ def test_cli_train_style_exports_and_resumes(tmp_path, capsys):
 
 def test_cli_train_style_options_reach_the_config(net, tmp_path, monkeypatch, capsys):
     import tensorflow as tf
-    from albumlib import coco, fast_train
+    from albumlib.style import coco, fast_train
     seen = {}
 
     def fake_train(config, strategy=None, progress=True):

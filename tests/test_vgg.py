@@ -14,7 +14,8 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from albumlib import paths, vgg
+from albumlib import paths
+from albumlib.style import vgg
 
 
 @pytest.fixture(scope="module")

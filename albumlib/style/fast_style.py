@@ -35,7 +35,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from albumlib import images, losses, styles
+from albumlib import images
+from albumlib.style import losses, styles
 
 # VGG19 layers of the perceptual loss (see PerceptualLoss for the reasons).
 CONTENT_LAYERS = ("block2_conv2",)
@@ -434,7 +435,7 @@ class PerceptualLoss:
       must work for every photo, and a shallow content layer keeps edges and faces readable.
       block4_conv2 (notebook 01's choice) lets the style repaint more.
     - style: sum over `style_layers` of layer weight * sum (G(stylized) - G(style))^2, Grams
-      normalised by H*W*C (albumlib.losses). Default block1_conv1 ... block5_conv1, notebook 01's
+      normalised by H*W*C (albumlib.style.losses). Default block1_conv1 ... block5_conv1, notebook 01's
       layers (and lengstrom's VGG19 fast net), so Gatys' optimisation and the fast net are judged by
       the same style measure. The style Grams are computed once here and broadcast over the batch.
     - tv: total variation (beta 2.5) per pixel.
@@ -456,9 +457,9 @@ class PerceptualLoss:
 
         style_image: RGB array in [0, 1] (or uint8), an image path or a bundled style name;
         style_size: its long side in pixels (None: as given). weights: the VGG19 weights argument
-        of albumlib.vgg ("auto", "imagenet", "embedded", a path).
+        of albumlib.style.vgg ("auto", "imagenet", "embedded", a path).
         """
-        from albumlib import vgg
+        from albumlib.style import vgg
         self.content_layers = _layer_names(content_layers)
         self.style_layers = _layer_names(style_layers)
         if not self.content_layers or not self.style_layers:

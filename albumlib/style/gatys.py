@@ -2,7 +2,7 @@
 
 The image x minimises  a * content(x) + b * style(x) + c * TV(x), where the content term compares
 VGG19 features of x and the photo at the content layers, the style term compares Gram matrices of x
-and of the painting(s) at the style layers, and TV smooths the result (see albumlib.losses).
+and of the painting(s) at the style layers, and TV smooths the result (see albumlib.style.losses).
 
 The losses are keras.ops code; only `_value_and_grad` below is backend-specific (TensorFlow's
 GradientTape), since Keras 3 has no backend-neutral gradient function.
@@ -13,8 +13,9 @@ import time
 
 import numpy as np
 
-from albumlib import color, images, losses
-from albumlib.styles import as_style_image
+from albumlib import images
+from albumlib.style import color, losses
+from albumlib.style.styles import as_style_image
 from albumlib.profiles import get_profile
 
 CONTENT_LAYERS = ("block4_conv2",)
@@ -138,7 +139,7 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
     mixed by `blend_weights`. Unset sizes and step counts come from the active profile.
     callback(step, history, image) is called every `callback_every` steps (live plots).
     """
-    from albumlib import vgg
+    from albumlib.style import vgg
     profile = get_profile()
     steps = profile.gatys_steps if steps is None else int(steps)
     image_size = profile.image_size if image_size is None else int(image_size)

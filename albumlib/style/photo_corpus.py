@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image, ImageCms, ImageDraw, ImageOps
 
-from . import __version__, fileio, paths
+from .. import __version__, fileio, paths
 
 CORPUS_NAME = "photo_corpus"          # the corpus folder under paths.cache_dir()
 DEBS_NAME = "photo_corpus_debs"       # where apt-get downloads the .deb files
@@ -923,7 +923,7 @@ def protected_folders():
 
 def protected_prints(folders=None):
     """Return [(label, PhotoPrint)] of the photos in `folders` (default: album and hold-out)."""
-    from .images import list_album
+    from ..images import list_album
 
     found = []
     for folder in protected_folders() if folders is None else folders:
@@ -1145,7 +1145,7 @@ def corpus_dir(build=False, folder=None, **build_options):
         return build_corpus(out=folder, **build_options)
     raise FileNotFoundError(f"no complete photo corpus at {folder} ({problem}): build it with "
                             "`python scripts/build_photo_corpus.py` in a checkout, or call "
-                            "albumlib.photo_corpus.corpus_dir(build=True) (about 280 MB of "
+                            "albumlib.style.photo_corpus.corpus_dir(build=True) (about 280 MB of "
                             "Debian packages, a few minutes)")
 
 
@@ -1375,7 +1375,7 @@ def attribution_text(manifest):
     """The ATTRIBUTION.md of a corpus: packages, versions, licences and each photo's credit."""
     photos = manifest["photos"]
     lines = ["# Photo corpus: sources and licences", "",
-             f"{len(photos)} photographs taken from Debian packages by `albumlib.photo_corpus` "
+             f"{len(photos)} photographs taken from Debian packages by `albumlib.style.photo_corpus` "
              f"(albumlib {manifest.get('albumlib')}), on {manifest.get('created')}. Changes: "
              f"decoded, converted to sRGB, shrunk to at most {MAX_SIDE} px on the long side, "
              f"re-encoded as JPEG quality {QUALITY}, metadata removed. The full copyright file of "

@@ -1,9 +1,9 @@
 """Saving, loading and finding trained fast style-transfer networks (taught in notebook 02).
 
-A trained transform network (albumlib.fast_style.build_transform_net) is exported as two files:
+A trained transform network (albumlib.style.fast_style.build_transform_net) is exported as two files:
 
 - `<name>.keras`: the Keras archive (architecture + float32 weights), loadable anywhere with
-  `keras.saving.load_model(path, safe_mode=True)` once albumlib.fast_style is imported (its layers
+  `keras.saving.load_model(path, safe_mode=True)` once albumlib.style.fast_style is imported (its layers
   are registered there). The training info is stored inside the archive as `albumlib_info.json`.
 - `<name>.npz`: a small weights file: the weights as float16 (half the size: about 3.4 MB for
   the default 1.68 M-parameter network), the architecture settings and the training info, both as
@@ -27,7 +27,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from albumlib import fast_style, paths
+from albumlib import paths
+from albumlib.style import fast_style
 from albumlib.fileio import atomic_path
 
 FORMAT = "albumlib-style-net"
@@ -165,7 +166,7 @@ def _check_suffix(path):
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ValueError(f"{path}: not a style network file; expected a .keras or .npz file "
-                         "written by albumlib.style_nets.export")
+                         "written by albumlib.style.style_nets.export")
     return suffix
 
 
@@ -175,7 +176,7 @@ def _read_npz(path):
         with np.load(path, allow_pickle=False) as data:
             if "config" not in data.files:
                 raise ValueError("it holds no network settings (not written by "
-                                 "albumlib.style_nets.export?)")
+                                 "albumlib.style.style_nets.export?)")
             meta = _from_json_bytes(data["config"])
             if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 raise ValueError(f"its settings are not those of an {FORMAT} file")

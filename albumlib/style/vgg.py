@@ -368,7 +368,7 @@ def embedded_weights_path():
     try:
         base = paths.data_dir()
     except FileNotFoundError:
-        here = Path(__file__).resolve().parent
+        here = Path(__file__).resolve().parents[1]   # albumlib/
         base = next((p for p in (here / "data", here.parent / "data") if (p / "weights").is_dir()),
                     here.parent / "data")
     return base / "weights" / f"{EMBEDDED_NAME}.npz"

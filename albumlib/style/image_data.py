@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from . import fileio, paths
-from .images import ImageError, SkippedImageWarning, list_album
+from .. import fileio, paths
+from ..images import ImageError, SkippedImageWarning, list_album
 
 # What tf.io.decode_image reads. Other photo types in an album (TIFF, HEIC, AVIF) are left out with
 # one warning: convert them to JPEG, or load them with albumlib.images.load_image.

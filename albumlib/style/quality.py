@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import fast_style, gatys, style_nets
+from albumlib.style import fast_style, gatys, style_nets
 
 
 def objective_for(network, default_size=256):
@@ -92,7 +92,7 @@ DISTANCE_STYLE_LAYERS = fast_style.STYLE_LAYERS
 
 def distance_extractor(weights="auto"):
     """The VGG19 features of painting_distances, built once (notebook 02)."""
-    from albumlib import vgg
+    from albumlib.style import vgg
     return vgg.feature_extractor((DISTANCE_CONTENT_LAYER,) + tuple(DISTANCE_STYLE_LAYERS),
                                  weights=weights)
 
@@ -107,7 +107,8 @@ def painting_distances(image, photo, painting, extractor=None):
     colour statistics, 1 is no more painterly than the photo. A judge independent of any network's
     training objective (other layers, no weights), for comparing networks and tools.
     """
-    from albumlib import images, losses
+    from albumlib import images
+    from albumlib.style import losses
     extractor = extractor or distance_extractor()
     photo = images.as_rgb(photo)
     image = images.resize_to(images.as_rgb(image), photo.shape[1], photo.shape[0])

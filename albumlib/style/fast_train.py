@@ -2,7 +2,7 @@
 
 The TensorFlow-specific parts of training live here: the tf.distribute strategy (MirroredStrategy
 spreads a batch over several GPUs unchanged), the GradientTape step, mixed precision. The model and
-its loss are keras code in albumlib.fast_style; the input pipeline is tf.data in albumlib.image_data.
+its loss are keras code in albumlib.style.fast_style; the input pipeline is tf.data in albumlib.style.image_data.
 
 Checkpoints are one .npz file (model weights, optimiser state, step, loss history), written to a
 temporary file and renamed, so a crash never leaves a half-written checkpoint; `train` resumes from
@@ -201,7 +201,7 @@ def _strategy(strategy):
 def _build(config, strategy):
     """Model, optimiser and perceptual loss, created inside the strategy's scope."""
     import keras
-    from albumlib import fast_style, styles
+    from albumlib.style import fast_style, styles
 
     def style_image(style):
         return style if isinstance(style, np.ndarray) else styles.load_style(
@@ -279,7 +279,7 @@ def fastest_precision():
 
 def base_architecture(base):
     """The transform net settings of a multi-style network a new style is learnt on (notebook 02)."""
-    from albumlib import fast_style, style_nets
+    from albumlib.style import fast_style, style_nets
     model = style_nets.load(base)
     config = fast_style.transform_net_config(model)
     if config.get("n_styles") is None:
@@ -291,7 +291,7 @@ def base_architecture(base):
 def start_from_base(model, base):
     """Copy a multi-style network's layers into the one-style `model` and freeze them; its
     (gamma, beta) start at the mean of the base's styles and alone are trained (notebook 02)."""
-    from albumlib import fast_style, style_nets
+    from albumlib.style import fast_style, style_nets
     source = {layer.name: layer for layer in style_nets.load(base).layers}
     for layer in model.layers:
         weights = source[layer.name].get_weights() if layer.name in source else []
@@ -351,7 +351,8 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     """
     import tensorflow as tf
     from tqdm.auto import tqdm
-    from albumlib import image_data, profiles
+    from albumlib import profiles
+    from albumlib.style import image_data
 
     strategy = _strategy(strategy)
     out = Path(config.out_dir)

@@ -19,9 +19,9 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from . import download as dl
-from . import paths
-from .images import IMAGE_EXTENSIONS
+from .. import download as dl
+from .. import paths
+from ..images import IMAGE_EXTENSIONS
 
 TRAIN2014_URL = "http://images.cocodataset.org/zips/train2014.zip"
 TRAIN2014_ZIP_BYTES = 13_510_573_713

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from . import images, paths
+from .. import images, paths
 
 # name -> (file in data/styles, title, artist, year)
 STYLES = {

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import color, fast_style, images
+from albumlib import images
+from albumlib.style import color, fast_style
 from albumlib.fileio import unique_path
 
 # Largest number of pixels (summed over a batch) run in one network call: the activations of the
@@ -128,7 +129,7 @@ def _check_options(batch_size, strength, max_side):
 
 def _as_model(style):
     """(model, label): a keras model as is; a path or bundled name loaded by style_nets."""
-    from albumlib import style_nets
+    from albumlib.style import style_nets
     if isinstance(style, (str, os.PathLike)):
         choice = style_nets.find(style)     # a name, a file or a mix (wave=0.7,udnie=0.3)
         return style_nets.load_choice(choice), choice.label
