@@ -22,3 +22,37 @@ def check_close(name, got, expected, tol=1e-4):
     ok = err < tol
     print(f"{name}: {'PASS' if ok else 'FAIL'} (relative error {err:.2e})")
     return ok
+
+
+def answers_path(notebook):
+    """The stored answers of a notebook's exercises, data/exercises/<notebook>.npz; notebook 01."""
+    from albumlib import paths
+    return paths.data_path("exercises", f"{notebook}.npz")
+
+
+def stored(notebook, name):
+    """{key: array} stored for one exercise: its inputs and its `expected` answer; notebook 01."""
+    prefix = f"{name}/"
+    with np.load(answers_path(notebook), allow_pickle=False) as npz:
+        found = {k[len(prefix):]: npz[k] for k in npz.files if k.startswith(prefix)}
+    if not found:
+        raise KeyError(f"no stored answer for exercise {name!r} of notebook {notebook}")
+    return found
+
+
+def check(notebook, name, got, tol=1e-4):
+    """Print PASS or FAIL comparing an answer with the stored one; notebooks 01 and 02."""
+    return check_close(name, got, stored(notebook, name)["expected"], tol=tol)
+
+
+def save_answers(notebook, answers):
+    """Write {exercise: {key: array}} as data/exercises/<notebook>.npz (scripts/make_exercises.py)."""
+    from albumlib.fileio import atomic_path
+    flat = {f"{name}/{key}": np.asarray(value) for name, parts in answers.items()
+            for key, value in parts.items()}
+    path = answers_path(notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **flat)
+    return path

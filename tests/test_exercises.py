@@ -16,3 +16,12 @@ def test_check_close(capsys):
 
 def test_rel_error_zero_safe():
     assert exercises.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_stored_answers_round_trip_and_fail_on_a_wrong_answer(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ALBUM_DATA_DIR", str(tmp_path))
+    exercises.save_answers("99", {"gram": {"x": np.arange(4.0), "expected": np.eye(2)}})
+    assert set(exercises.stored("99", "gram")) == {"x", "expected"}
+    assert exercises.check("99", "gram", np.eye(2))
+    assert not exercises.check("99", "gram", 2 * np.eye(2))
+    assert "gram: PASS" in capsys.readouterr().out
