@@ -26,7 +26,6 @@ For "ola" framing the features of each song are made from the dataset's blocks o
 """
 
 import dataclasses
-import json
 import math
 import time
 import warnings
@@ -34,13 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import audio, music, music_data
-from albumlib.fileio import atomic_path, atomic_write_bytes
+from albumlib import audio, music, music_data, training
+from albumlib.fileio import atomic_path
 from albumlib.music import MusicConfig
 
-CHECKPOINT = "checkpoint.npz"
-HISTORY = "history.json"
-LOSS_CURVE = "loss_curve.png"
+CHECKPOINT = training.CHECKPOINT
+HISTORY = training.HISTORY
+LOSS_CURVE = training.LOSS_CURVE
 BUNDLE = "bundle"
 FEATURES = "features"
 HISTORY_KEYS = ("epoch", "train", "val", "val_free", "seconds")
@@ -301,61 +300,50 @@ def _meta(config, plan):
             "seed": int(config.seed)}
 
 
+def _checkpoint(model, optimizer, epoch, history, meta, scaler):
+    """The training state as a training.Checkpoint; NaN or inf weights are refused."""
+    weights = [np.asarray(v) for v in model.variables]
+    if not all(np.all(np.isfinite(a)) for a in weights if a.dtype.kind == "f"):
+        raise FloatingPointError("the model's weights hold NaN or inf; no checkpoint written")
+    extra = ({"scaler_mean": scaler.mean, "scaler_std": scaler.std}
+             if scaler.method == "per_bin" else {})
+    return training.Checkpoint(weights, [np.asarray(v) for v in optimizer.variables], epoch,
+                               history, {"meta": meta}, extra)
+
+
 def save_checkpoint(path, model, optimizer, epoch, history, meta, scaler):
     """Write a checkpoint whole or not at all (no pickles, no NaN weights); notebook 04."""
-    arrays = {f"model_{i:04d}": np.asarray(v) for i, v in enumerate(model.variables)}
-    if not all(np.all(np.isfinite(a)) for k, a in arrays.items() if a.dtype.kind == "f"):
-        raise FloatingPointError(f"the model's weights hold NaN or inf; {path} not written")
-    arrays.update({f"opt_{i:04d}": np.asarray(v) for i, v in enumerate(optimizer.variables)})
-    arrays["epoch"] = np.asarray(epoch, np.int64)
-    arrays["history"] = np.frombuffer(json.dumps(history).encode(), np.uint8)
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-    if scaler.method == "per_bin":
-        arrays["scaler_mean"], arrays["scaler_std"] = scaler.mean, scaler.std
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    return path
+    return training.save_checkpoint(
+        path, _checkpoint(model, optimizer, epoch, history, meta, scaler), "epoch")
 
 
 def read_checkpoint(path):
-    """(arrays dict, epoch, history, meta, scaler) of a checkpoint file; notebook 04."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        epoch = int(arrays["epoch"])
-        history = json.loads(arrays["history"].tobytes().decode())
-        meta = json.loads(arrays["meta"].tobytes().decode())
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not a readable music training checkpoint ({err})") from err
-    s = meta["scaler"]
-    scaler = audio.Scaler(s["method"], scale=s["scale"], mean=arrays.get("scaler_mean"),
-                          std=arrays.get("scaler_std"))
-    return arrays, epoch, history, meta, scaler
+    """(training.Checkpoint, epoch, history, meta, scaler) of a checkpoint file; notebook 04."""
+    ckpt = training.read_checkpoint(path, "epoch", notes=("meta",))
+    if "meta" not in ckpt.notes:
+        raise training.unusable(path, "not a music training checkpoint: it has no 'meta'")
+    s = ckpt.notes["meta"]["scaler"]
+    scaler = audio.Scaler(s["method"], scale=s["scale"], mean=ckpt.arrays.get("scaler_mean"),
+                          std=ckpt.arrays.get("scaler_std"))
+    return ckpt, ckpt.count, ckpt.history, ckpt.notes["meta"], scaler
 
 
-def _restore(path, arrays, model, optimizer):
-    model_keys = sorted(k for k in arrays if k.startswith("model_"))
-    opt_keys = sorted(k for k in arrays if k.startswith("opt_"))
-    if len(model_keys) != len(model.variables) or len(opt_keys) != len(optimizer.variables):
-        raise ValueError(f"{path}: holds {len(model_keys)} model and {len(opt_keys)} optimiser "
-                         f"arrays, expected {len(model.variables)} and {len(optimizer.variables)}")
-    for var, key in zip(list(model.variables) + list(optimizer.variables), model_keys + opt_keys):
-        if tuple(var.shape) != arrays[key].shape:
-            raise ValueError(f"{path}: {key} has shape {arrays[key].shape}, expected {var.shape}")
-        var.assign(arrays[key])
+def _restore(path, ckpt, model, optimizer):
+    """Give the model and optimiser the checkpoint's variables, or CheckpointError."""
+    if len(ckpt.weights) != len(model.variables):
+        raise training.unusable(path, f"it holds {len(ckpt.weights)} model arrays, expected "
+                                      f"{len(model.variables)}")
+    for i, (var, value) in enumerate(zip(model.variables, ckpt.weights)):
+        if tuple(var.shape) != value.shape:
+            raise training.unusable(path, f"model array {i} has shape {value.shape}, expected "
+                                          f"{tuple(var.shape)}")
+        var.assign(value)
+    training.restore_optimizer(path, optimizer, model.trainable_variables, ckpt.optimizer)
 
 
 # ---------------------------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------------------------
-
-def _strategy(strategy):
-    import tensorflow as tf
-    return strategy or tf.distribute.get_strategy()
-
 
 def _build(config, strategy):
     """Model and RMSprop optimiser, created inside the strategy's scope."""
@@ -449,9 +437,8 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
     After the first few steps it prints an estimate of the whole run (profiles.estimate).
     """
     from tqdm.auto import tqdm
-    from albumlib import profiles
 
-    strategy = _strategy(strategy)
+    strategy = training.distribution(strategy)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg = config.music
@@ -468,8 +455,8 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
                         scaler=None if saved is None else saved[4], progress=progress)
     model, optimizer = _build(config, strategy)
     if saved is not None:
-        arrays, start, history, _, _ = saved
-        _restore(ckpt, arrays, model, optimizer)
+        state, start, history, _, _ = saved
+        _restore(ckpt, state, model, optimizer)
         optimizer.learning_rate = config.learning_rate   # a new rate may be given on resume
         print(f"resuming from {ckpt} at epoch {start} of {config.epochs}")
     last_good = start
@@ -509,7 +496,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
                 if epoch == start + 1 and len(marks) < 3:
                     marks.append(time.perf_counter())
                     if len(marks) == min(3, n_batches):
-                        tqdm.write(_estimate(marks, t0, n_batches, config.epochs - start, profiles))
+                        tqdm.write(_estimate(marks, t0, n_batches, config.epochs - start))
             val = _mean_loss(eval_step, val_ds, strategy) if val_ds is not None else None
             _guard(val, "validation loss", epoch, ckpt, last_good)
             free = (_free_running_loss(predict, plan, seq_len, config.free_run_steps)
@@ -538,22 +525,18 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
     return result
 
 
-def _estimate(marks, t0, n_batches, epochs, profiles):
+def _estimate(marks, t0, n_batches, epochs):
     """The run's estimate from the end times of its first steps (the first compiles: apart)."""
-    how = f"{epochs} epochs of {n_batches} steps, measured on "
-    if len(marks) == 1:
-        return profiles.estimate(marks[0] - t0, epochs * n_batches, "step",
-                                 how=how + "step 1; validation adds to it")
-    return profiles.estimate((marks[-1] - marks[0]) / (len(marks) - 1), epochs * n_batches, "step",
-                             first=marks[0] - t0,
-                             how=how + f"steps 2-{len(marks)}; validation adds to it")
+    seconds = list(np.diff([t0] + marks))
+    return training.estimate_from_first_steps(
+        seconds, epochs * n_batches, "step",
+        note=f" of {epochs} epochs of {n_batches} steps; validation adds to it")
 
 
 def _write_checkpoint(out, model, optimizer, epoch, history, meta, scaler):
     """Checkpoint, history.json and loss_curve.png, each written whole or not at all."""
-    save_checkpoint(out / CHECKPOINT, model, optimizer, epoch, history, meta, scaler)
-    atomic_write_bytes(out / HISTORY, json.dumps(history).encode())
-    save_loss_curve(history, out / LOSS_CURVE)
+    training.write_progress(out, _checkpoint(model, optimizer, epoch, history, meta, scaler),
+                            "epoch", plot_curve)
 
 
 def seed_sequences(plan, seq_len, n=4):
@@ -586,11 +569,8 @@ def export_bundle(result, config, directory=None):
                              overwrite=True)
 
 
-def save_loss_curve(history, path):
-    """Training and validation losses per epoch (log scale) as a PNG, written atomically."""
-    from matplotlib.figure import Figure    # no pyplot: leaves a notebook's backend alone
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+def plot_curve(history, ax):
+    """Training and validation losses per epoch (log scale) on `ax`; notebook 04."""
     labels = {"train": "training (teacher forced)", "val": "held-out songs (teacher forced)",
               "val_free": "held-out songs (free running)"}
     for key, label in labels.items():
@@ -603,7 +583,8 @@ def save_loss_curve(history, path):
     ax.set_ylabel("mean squared error")
     ax.set_title("music model")
     ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    return Path(path)
+
+
+def save_loss_curve(history, path):
+    """Training and validation losses per epoch (log scale) as a PNG, written atomically."""
+    return training.save_curve(history, path, plot_curve)

@@ -10,17 +10,15 @@ it (step, optimiser state and data position) and says so.
 """
 
 import dataclasses
-import json
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from albumlib.fileio import atomic_path, atomic_write_bytes
+from albumlib import training
 
-CHECKPOINT = "checkpoint.npz"
-HISTORY = "history.json"
+CHECKPOINT = training.CHECKPOINT
+HISTORY = training.HISTORY
 HISTORY_KEYS = ("step", "total", "content", "style", "tv", "seconds")
 
 
@@ -71,20 +69,7 @@ class TrainResult:
     resumed_from: int
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed from; the message says which file and what to do."""
-
-
-def _checkpoint_arrays(model, optimizer, step, history, config=None):
-    """Everything needed to resume, as a dict of numpy arrays (no pickles)."""
-    arrays = {f"model_{i:04d}": np.asarray(v) for i, v in enumerate(model.get_weights())}
-    arrays.update({f"opt_{i:04d}": np.asarray(v.numpy() if hasattr(v, "numpy") else v)
-                   for i, v in enumerate(optimizer.variables)})
-    arrays["step"] = np.asarray(step, np.int64)
-    arrays["history"] = np.frombuffer(json.dumps(history).encode(), np.uint8)
-    if config is not None:
-        arrays["network"] = np.frombuffer(json.dumps(network_settings(config)).encode(), np.uint8)
-    return arrays
+CheckpointError = training.CheckpointError
 
 
 def network_settings(config):
@@ -109,56 +94,28 @@ def _settings_text(settings):
     return text + (f" and {settings['n_styles']} styles" if settings.get("n_styles") else "")
 
 
+def _checkpoint(model, optimizer, step, history, config=None):
+    """The training state as a training.Checkpoint (the network's settings as a note)."""
+    notes = {} if config is None else {"network": network_settings(config)}
+    opt = [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in optimizer.variables]
+    return training.Checkpoint(model.get_weights(), opt, step, history, notes)
+
+
 def save_checkpoint(path, model, optimizer, step, history, config=None):
     """Write a checkpoint whole or not at all (temporary file, then rename); notebook 02."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **_checkpoint_arrays(model, optimizer, step, history, config))
-    return path
-
-
-def _unusable(path, why):
-    """A CheckpointError that names the file, the problem and the way out."""
-    return CheckpointError(f"{path}: this checkpoint cannot be resumed from ({why}); delete it "
-                           f"to start training afresh, or choose another --out folder")
-
-
-def _damage(err):
-    """What a failed read of a checkpoint means, in a few words."""
-    if isinstance(err, zipfile.BadZipFile):
-        return "cut short, or not an .npz archive"
-    if isinstance(err, EOFError):
-        return "empty"
-    if isinstance(err, KeyError):
-        return f"no {err.args[0]!r} in it"
-    if isinstance(err, json.JSONDecodeError):
-        return "its loss history is unreadable"
-    if isinstance(err, ValueError) and "pickle" in str(err):
-        return "not an .npz archive"
-    return str(err).split(". ")[0] or type(err).__name__
+    return training.save_checkpoint(path, _checkpoint(model, optimizer, step, history, config))
 
 
 def _read_checkpoint(path, config=None):
-    """(weights, optimiser values, step, history) of a checkpoint, or CheckpointError."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            model_keys = sorted(k for k in data.files if k.startswith("model_"))
-            opt_keys = sorted(k for k in data.files if k.startswith("opt_"))
-            weights = [data[k] for k in model_keys]
-            opt_values = [data[k] for k in opt_keys]
-            step = int(data["step"])
-            history = json.loads(data["history"].tobytes().decode())
-            saved = (json.loads(data["network"].tobytes().decode())
-                     if "network" in data.files else None)
-    except Exception as err:  # noqa: BLE001 - zip, npy, json and key errors all mean "damaged"
-        raise _unusable(path, f"the file is damaged or not a checkpoint: {_damage(err)}") from err
+    """The training.Checkpoint in `path`, or CheckpointError (damaged, or another network)."""
+    ckpt = training.read_checkpoint(path, "step", notes=("network",))
+    saved = ckpt.notes.get("network")
     if saved is not None and config is not None and saved != network_settings(config):
         raise CheckpointError(
             f"{path}: this checkpoint was written for another network ({_settings_text(saved)}); "
             f"pass those settings to resume it, or delete it to start afresh with "
             f"{_settings_text(network_settings(config))}")
-    return weights, opt_values, step, history
+    return ckpt
 
 
 def check_checkpoint(path, config=None):
@@ -174,28 +131,13 @@ def load_checkpoint(path, model, optimizer, config=None):
     for another network; nothing is changed on disk.
     """
     path = Path(path)
-    weights, opt_values, step, history = _read_checkpoint(path, config)
+    ckpt = _read_checkpoint(path, config)
     try:
-        model.set_weights(weights)
+        model.set_weights(ckpt.weights)
     except ValueError as err:
-        raise _unusable(path, f"its weights do not fit this network - {err}") from err
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
-    if len(opt_values) != len(optimizer.variables):
-        raise _unusable(path, f"optimiser state has {len(opt_values)} arrays, expected "
-                              f"{len(optimizer.variables)}: another model or optimiser")
-    try:
-        for var, value in zip(optimizer.variables, opt_values):
-            var.assign(value)
-    except ValueError as err:
-        raise _unusable(path, f"its optimiser state does not fit this network - {err}") from err
-    return step, history
-
-
-def _strategy(strategy):
-    """The given tf.distribute strategy, or the default (one device) one."""
-    import tensorflow as tf
-    return strategy or tf.distribute.get_strategy()
+        raise training.unusable(path, f"its weights do not fit this network - {err}") from err
+    training.restore_optimizer(path, optimizer, model.trainable_variables, ckpt.optimizer)
+    return ckpt.count, ckpt.history
 
 
 def _build(config, strategy):
@@ -351,10 +293,9 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     """
     import tensorflow as tf
     from tqdm.auto import tqdm
-    from albumlib import profiles
     from albumlib.style import image_data
 
-    strategy = _strategy(strategy)
+    strategy = training.distribution(strategy)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     check_checkpoint(out / CHECKPOINT, config)     # a damaged one is said before the slow set-up
@@ -399,8 +340,9 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
             if step == timed:
-                tqdm.write(_estimate(history["seconds"][start_step - step:], start_step,
-                                     config.steps, profiles))
+                tqdm.write(training.estimate_from_first_steps(
+                    history["seconds"][start_step - step:], config.steps - start_step,
+                    first_index=start_step + 1))
             if step % config.checkpoint_every == 0 or step == config.steps:
                 _write_checkpoint(out, model, optimizer, step, history, config)
                 if on_checkpoint is not None:
@@ -410,30 +352,19 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     return TrainResult(model, history, out, start_step)
 
 
-def _estimate(seconds, start_step, steps, profiles):
-    """The run's estimate, timed on its first steps (the very first, which traces, apart)."""
-    if len(seconds) == 1:
-        return profiles.estimate(seconds[0], steps - start_step, "step",
-                                 how=f"measured on step {start_step + 1}")
-    return profiles.estimate(sum(seconds[1:]) / (len(seconds) - 1), steps - start_step, "step",
-                             first=seconds[0], how=f"measured on steps {start_step + 2}-"
-                                                   f"{start_step + len(seconds)}")
-
-
 def _write_checkpoint(out, model, optimizer, step, history, config=None):
     """Checkpoint, history.json and loss_curve.png, each written whole or not at all."""
-    save_checkpoint(out / CHECKPOINT, model, optimizer, step, history, config)
-    atomic_write_bytes(out / HISTORY, json.dumps(history).encode())
-    save_loss_curve(history, out / "loss_curve.png")
+    training.write_progress(out, _checkpoint(model, optimizer, step, history, config), "step",
+                            plot_curve)
+
+
+def plot_curve(history, ax):
+    """Draw the training loss terms per step on `ax` (the run's loss_curve.png); notebook 02."""
+    from albumlib import plots
+    plots.plot_losses({k: v for k, v in history.items() if k not in ("step", "style_index")},
+                      ax=ax, title="training")
 
 
 def save_loss_curve(history, path):
     """Save the training loss curves as a PNG (written atomically); notebook 02."""
-    from matplotlib.figure import Figure    # no pyplot: leaves a notebook's backend alone
-    from albumlib import plots
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
-    plots.plot_losses({k: v for k, v in history.items() if k != "step"}, ax=ax, title="training")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    return Path(path)
+    return training.save_curve(history, path, plot_curve)
