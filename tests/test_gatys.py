@@ -93,3 +93,56 @@ def test_profile_sets_defaults(photo, monkeypatch):
     monkeypatch.setenv("ALBUM_PROFILE", "smoke")
     result = gatys.stylize(photo, "udnie", progress=False)
     assert len(result.history["total"]) == 4 and max(result.image.shape) == 48  # never upscaled
+
+
+def test_gatys_adam_on_a_toy_loss():
+    """The taught loop: Adam moves the pixels towards a target and keeps them in [0, 1]."""
+    from keras import ops
+    target = np.full((6, 5, 3), 1.5, np.float32)              # outside [0, 1]: the clip must hold
+
+    def loss_fn(image):
+        c = ops.sum(ops.square(image[0] - target))
+        return c, c, 0.0 * c, 0.0 * c
+
+    seen = []
+    start = np.full((6, 5, 3), 0.2, np.float32)
+    out = gatys.gatys_adam(loss_fn, start, steps=40, learning_rate=0.05,
+                           on_step=lambda i, terms, image: seen.append((i, float(terms[0]), image().shape)))
+    assert out.shape == start.shape and out.dtype == np.float32
+    assert [i for i, _, _ in seen] == list(range(40)) and seen[0][2] == start.shape
+    assert seen[-1][1] < seen[0][1]
+    assert out.max() <= 1.0 and out.min() > 0.9
+    np.testing.assert_array_equal(start, np.float32(0.2))       # the input is not changed
+    assert gatys.gatys_adam(loss_fn, start, steps=3).shape == start.shape   # on_step is optional
+
+
+def test_stylize_runs_the_taught_pieces(photo, monkeypatch):
+    calls = []
+    real_adam, real_loss = gatys.gatys_adam, gatys.make_loss_fn
+    monkeypatch.setattr(gatys, "gatys_adam", lambda *a, **k: calls.append("adam") or real_adam(*a, **k))
+    monkeypatch.setattr(gatys, "make_loss_fn", lambda *a, **k: calls.append("loss") or real_loss(*a, **k))
+    run(photo, steps=2)
+    assert calls == ["loss", "adam"]
+    run(photo, steps=2, optimizer="lbfgs")
+    assert calls == ["loss", "adam", "loss"]                    # L-BFGS: the same loss, scipy's loop
+
+
+def test_make_loss_fn_is_the_weighted_sum_of_the_losses():
+    from albumlib.style import losses
+    rng = np.random.default_rng(0)
+    scale = {"c": 1.0, "s1": 2.0, "s2": -1.0}
+
+    def extractor(x):                                           # a stand-in for VGG19's layers
+        x = np.asarray(x)
+        return {n: x * k for n, k in scale.items()}
+
+    photo_ = rng.uniform(size=(5, 6, 3)).astype(np.float32)
+    image = rng.uniform(size=(1, 5, 6, 3)).astype(np.float32)
+    grams = {"s1": np.eye(3, dtype=np.float32), "s2": np.ones((3, 3), np.float32)}
+    weights = {"content": 2.0, "style": 3.0, "tv": 5.0}
+    total, c, s, tv = gatys.make_loss_fn(extractor, photo_, grams, ["c"], ["s1", "s2"], weights)(image)
+    assert float(c) == pytest.approx(float(losses.content_loss(image, photo_[None], reduction="mean")), rel=1e-6)
+    expected_s = sum(0.5 * float(losses.style_layer_loss(image * scale[n], grams[n])) for n in grams)
+    assert float(s) == pytest.approx(expected_s, rel=1e-6)
+    assert float(tv) == pytest.approx(float(losses.total_variation_loss(image)) / 30, rel=1e-6)
+    assert float(total) == pytest.approx(2 * float(c) + 3 * float(s) + 5 * float(tv), rel=1e-6)

@@ -132,3 +132,43 @@ def test_total_variation_penalises_noise_more_than_smooth(rng):
     smooth = np.tile(np.linspace(0, 1, 16, dtype=np.float32)[None, :, None], (16, 1, 3))
     noisy = rng.uniform(size=(16, 16, 3)).astype(np.float32)
     assert float(losses.total_variation_loss(noisy)) > 10 * float(losses.total_variation_loss(smooth))
+
+
+def test_check_features_and_the_losses_refuse_bad_ranks():
+    assert tuple(losses.check_features(np.zeros((2, 3, 4), np.float32)).shape) == (2, 3, 4)
+    for bad in (np.zeros((3, 3), np.float32), np.zeros((1, 2, 3, 4, 5), np.float32)):
+        with pytest.raises(ValueError, match="expected features"):
+            losses.check_features(bad)
+        with pytest.raises(ValueError, match="expected features"):
+            losses.total_variation_loss(bad)
+
+
+def test_layer_lists_orders_dicts_and_defaults_the_weights():
+    f, g, w = losses.layer_lists({"b": 1, "a": 2}, {"a": 20, "b": 10}, {"a": 0.2, "b": 0.1})
+    assert (f, g, w) == ([1, 2], [10, 20], [0.1, 0.2])          # the features' layer order
+    assert losses.layer_lists([1, 2, 3, 4], [5, 6, 7, 8])[2] == [0.25] * 4
+    with pytest.raises(ValueError, match="layer weights"):
+        losses.layer_lists([1, 2], [3, 4], [1.0])
+    with pytest.raises(ValueError, match="target Grams"):
+        losses.layer_lists([1, 2], [3])
+
+
+def test_gram_dtypes(rng):
+    f = rng.normal(size=(4, 5, 3))
+    assert ops.convert_to_numpy(losses.gram_matrix(f.astype(np.float16))).dtype == np.float32
+    assert ops.convert_to_numpy(losses.gram_matrix(f)).dtype == np.float64
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.gram_matrix(f)), gram_loop(f), rtol=1e-12)
+
+
+def test_losses_in_a_graph_of_unknown_sizes(rng):
+    """The fast network's training calls them inside tf.function, batch and size unknown."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+    def both(x):
+        return losses.gram_matrix(x), losses.total_variation_loss(x)
+
+    x = rng.uniform(size=(2, 7, 5, 3)).astype(np.float32)
+    gram, tv = both(tf.constant(x))
+    np.testing.assert_allclose(gram.numpy()[1], gram_loop(x[1]), rtol=1e-5, atol=1e-6)
+    assert float(tv) == pytest.approx(tv_loop(x[0]) + tv_loop(x[1]), rel=1e-4)

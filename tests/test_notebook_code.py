@@ -12,8 +12,9 @@ import notebook_code  # noqa: E402
 # The pieces of the method each notebook builds in its cells (issue 12); the check below would
 # pass vacuously if a notebook lost its #@save cells, so their presence is checked too.
 TAUGHT = {
-    "01_losses_and_gram_matrices.ipynb": {"gram_matrix", "content_loss", "style_loss",
-                                          "total_variation_loss"},
+    "01_losses_and_gram_matrices.ipynb": {"gram_matrix", "content_loss", "style_layer_loss",
+                                          "style_loss", "total_variation_loss", "make_loss_fn",
+                                          "gatys_adam"},
 }
 
 

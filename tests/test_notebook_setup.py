@@ -12,7 +12,8 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))      # the six, and their appendices
+MAIN = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]
 
 
 def _sync_script():
@@ -26,8 +27,23 @@ def _first_code_cell(path):
     return next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
 
 
-def test_there_are_six_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+def test_there_are_six_notebooks_and_appendices_beside_them():
+    assert [p.name[:2] for p in MAIN] == ["01", "02", "03", "04", "05", "06"]
+    for path in set(NOTEBOOKS) - set(MAIN):      # 02a_appendix_...: an appendix of notebook 02
+        assert re.match(r"\d\da_appendix_", path.name) and path.name[:2] in {p.name[:2] for p in MAIN}
+
+
+# Notebooks still over the limit, with the issue that shortens them (remove them as they are done).
+TOO_LONG_FOR_NOW = {"03": "issue 13", "04": "issue 13", "06": "issue 14"}
+
+
+def test_notebooks_stay_short():
+    for path in NOTEBOOKS:
+        cells = len(nbformat.read(path, as_version=4).cells)
+        if path.name[:2] in TOO_LONG_FOR_NOW and path in MAIN:
+            assert cells > 72, f"{path.name} is short now: take it off TOO_LONG_FOR_NOW"
+        else:
+            assert cells <= 72, f"{path.name} has {cells} cells: move side topics to an appendix"
 
 
 def test_notebooks_use_the_repository_url_of_pyproject():
@@ -105,10 +121,10 @@ def test_long_cells_print_an_estimate():
     """The profile-sized Gatys runs and the film say how long they take first (the trainings'
     estimates are printed by fast_train.train and music_train.train themselves)."""
     gatys_runs = [(n, s) for n, s in _cells_calling("gatys.stylize(") if "steps=PROFILE.gatys_steps" in s]
-    assert len(gatys_runs) >= 3
+    assert len(gatys_runs) >= 2
     for name, source in gatys_runs:
         assert "print_estimate_once(PROFILE.gatys_steps)" in source, name
     for name, source in list(_cells_calling("quality.gatys_curve(")) + list(_cells_calling("video.make_video(")):
         assert "estimate(" in source, name
     trainings = [n for n, s in _cells_calling("_train.train(") if "again" not in s]
-    assert sorted(set(trainings)) == [p.name for p in NOTEBOOKS if p.name[:2] in ("02", "04", "05")]
+    assert {n[:2] for n in trainings} == {"02", "04", "05"}

@@ -4,14 +4,21 @@ The image x minimises  a * content(x) + b * style(x) + c * TV(x), where the cont
 VGG19 features of x and the photo at the content layers, the style term compares Gram matrices of x
 and of the painting(s) at the style layers, and TV smooths the result (see albumlib.style.losses).
 
-The losses are keras.ops code; only `_value_and_grad` below is backend-specific (TensorFlow's
-GradientTape), since Keras 3 has no backend-neutral gradient function.
+Notebook 01 writes `make_loss_fn` (the weighted sum of the three losses) and `gatys_adam` (Adam
+on the pixels) in `#@save albumlib.style.gatys` cells, and `stylize` runs exactly that code
+(scripts/notebook_code.py, tests/test_notebook_code.py); around it `stylize` adds the options,
+the blend of several paintings, L-BFGS, colour preservation and the progress bar.
+
+The losses are keras.ops code; only `gatys_adam` and `_value_and_grad` are backend-specific
+(TensorFlow's GradientTape), since Keras 3 has no backend-neutral gradient function.
 """
 
 import dataclasses
 import time
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from albumlib import images
 from albumlib.style import color, losses
@@ -55,9 +62,8 @@ def _blend_grams(extractor, style_images, blend_weights, layers):
 
 def make_loss_fn(extractor, content_image, target_grams, content_layers, style_layers, weights,
                  style_layer_weights=None):
-    """Return loss(image) -> (total, content, style, tv) for a batch of one image; notebook 01."""
+    """Return loss(image) -> (total, content, style, tv) for a batch of one image; taught in notebook 01."""
     content_targets = extractor(content_image[None])
-    content_targets = {name: content_targets[name] for name in content_layers}
 
     def loss_fn(image):
         feats = extractor(image)
@@ -65,16 +71,35 @@ def make_loss_fn(extractor, content_image, target_grams, content_layers, style_l
                 for n in content_layers) / len(content_layers)
         s = losses.style_loss([feats[n] for n in style_layers], [target_grams[n] for n in style_layers],
                               style_layer_weights)
-        tv = losses.total_variation_loss(image) / float(np.prod(image.shape[1:3]))
+        tv = losses.total_variation_loss(image) / (image.shape[1] * image.shape[2])   # per pixel
         total = weights["content"] * c + weights["style"] * s + weights["tv"] * tv
         return total, c, s, tv
 
     return loss_fn
 
 
+def gatys_adam(loss_fn, image, steps, learning_rate=0.02, on_step=None):
+    """Adam on the pixels of an (H, W, 3) image, kept in [0, 1]; returns the image; taught in notebook 01."""
+    pixels = tf.Variable(image[None])            # what we optimise: a batch of one image
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.99, epsilon=0.1)
+
+    @tf.function                                 # compiled once, then fast
+    def step():
+        with tf.GradientTape() as tape:
+            terms = loss_fn(pixels)              # (total, content, style, tv)
+        optimizer.apply_gradients([(tape.gradient(terms[0], pixels), pixels)])
+        pixels.assign(tf.clip_by_value(pixels, 0.0, 1.0))
+        return terms
+
+    for i in range(steps):
+        terms = step()
+        if on_step is not None:                  # on_step(i, terms, get_image): history, plots
+            on_step(i, terms, lambda: pixels.numpy()[0])
+    return pixels.numpy()[0]
+
+
 def _value_and_grad(loss_fn):
-    """Compile image -> ((total, content, style, tv), d total / d image) with TensorFlow."""
-    import tensorflow as tf
+    """Compile image -> ((total, content, style, tv), d total / d image) with TensorFlow (L-BFGS)."""
 
     @tf.function(reduce_retracing=True)
     def step(image):
@@ -86,29 +111,9 @@ def _value_and_grad(loss_fn):
     return step
 
 
-def _run_adam(value_and_grad, x0, steps, learning_rate, on_step):
-    """Adam on the pixels, clipped to [0, 1] after each step (the TF tutorial's settings)."""
-    import tensorflow as tf
-    import keras
-    image = tf.Variable(x0[None])
-    opt = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.99, epsilon=0.1)
-
-    @tf.function
-    def update():
-        terms, grad = value_and_grad(image)
-        opt.apply_gradients([(grad, image)])
-        image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return terms
-
-    for i in range(steps):
-        on_step(i, update(), lambda: image.numpy()[0])
-    return image.numpy()[0]
-
-
 def _run_lbfgs(value_and_grad, x0, steps, on_step):
     """L-BFGS-B from scipy on the pixels, with bounds [0, 1] (jcjohnson/neural-style's default)."""
     import scipy.optimize
-    import tensorflow as tf
     shape = (1,) + x0.shape
     state = {"i": 0, "terms": None}
 
@@ -163,7 +168,6 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
     targets = _blend_grams(extractor, style_images, blend_weights, style_layers)
     loss_fn = make_loss_fn(extractor, photo, targets, content_layers, style_layers, weights_,
                            style_layer_weights)
-    value_and_grad = _value_and_grad(loss_fn)
 
     rng = np.random.default_rng(seed)
     x0 = photo.copy() if init == "content" else rng.uniform(0, 1, photo.shape).astype(np.float32)
@@ -185,9 +189,9 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
     start = clock[0] = time.perf_counter()
     try:
         if optimizer == "adam":
-            out = _run_adam(value_and_grad, x0, steps, learning_rate, on_step)
+            out = gatys_adam(loss_fn, x0, steps, learning_rate, on_step)
         else:
-            out = _run_lbfgs(value_and_grad, x0, steps, on_step)
+            out = _run_lbfgs(_value_and_grad(loss_fn), x0, steps, on_step)
     finally:
         bar.close()
     seconds = time.perf_counter() - start

@@ -7,32 +7,53 @@ Definitions (x and y are feature maps of shape (H, W, C) or (B, H, W, C)):
 - content loss     sum (x - y)^2  (the report's definition; `reduction="mean"` divides by the size).
 - style loss       sum over layers l of w_l * sum (G_l(x) - A_l)^2, with A_l the style's Gram.
 - total variation  sum over i < H-1, j < W-1 of ((x[i+1,j]-x[i,j])^2 + (x[i,j+1]-x[i,j])^2)^(beta/2).
+
+Notebook 01 writes gram_matrix, content_loss, style_layer_loss, style_loss and
+total_variation_loss in `#@save albumlib.style.losses` cells: they must stay identical to the
+notebook's (scripts/notebook_code.py, tests/test_notebook_code.py). `check_features` and
+`layer_lists` are the bookkeeping they share.
 """
 
 from keras import ops
 
 
-def _as_batch(x):
-    """Return (x with a batch axis, whether one was added); shared by the losses below."""
+def check_features(x):
+    """x as a tensor of shape (H, W, C) or (B, H, W, C), else a ValueError; used by the losses."""
     x = ops.convert_to_tensor(x)
-    if len(x.shape) == 3:
-        return ops.expand_dims(x, 0), True
-    if len(x.shape) != 4:
+    if len(x.shape) not in (3, 4):
         raise ValueError(f"expected features of shape (H, W, C) or (B, H, W, C), got {x.shape}")
-    return x, False
+    return x
+
+
+def layer_lists(generated, target_grams, layer_weights=None):
+    """Lists (features, target Grams, weights) from lists or {layer: ...} dicts; weights 1/L by default."""
+    if isinstance(generated, dict):
+        names = list(generated)
+        generated = [generated[n] for n in names]
+        target_grams = [target_grams[n] for n in names]
+        if isinstance(layer_weights, dict):
+            layer_weights = [layer_weights[n] for n in names]
+    if len(generated) != len(target_grams):
+        raise ValueError(f"{len(generated)} feature maps but {len(target_grams)} target Grams")
+    if layer_weights is None:
+        layer_weights = [1.0 / len(generated)] * len(generated)
+    if len(layer_weights) != len(generated):
+        raise ValueError(f"{len(layer_weights)} layer weights for {len(generated)} layers")
+    return list(generated), list(target_grams), list(layer_weights)
 
 
 def gram_matrix(features, normalize=True):
-    """Gram matrix F^T F of (H, W, C) or (B, H, W, C) features, / (H*W*C) if normalize; notebook 01."""
-    x, added = _as_batch(features)
-    x = ops.cast(x, "float32") if x.dtype not in ("float32", "float64") else x
+    """Gram matrix F^T F of (H, W, C) or (B, H, W, C) features, / (H*W*C); taught in notebook 01."""
+    x = check_features(features)
+    if x.dtype not in ("float32", "float64"):
+        x = ops.cast(x, "float32")                    # e.g. float16 features of a mixed-precision net
     channels = x.shape[-1]
-    flat = ops.reshape(x, (ops.shape(x)[0], -1, channels))           # (B, H*W, C)
-    gram = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)           # (B, C, C)
+    flat = ops.reshape(x, ops.shape(x)[:-3] + (-1, channels))     # F: one row per position, (H*W, C)
+    gram = ops.matmul(ops.swapaxes(flat, -1, -2), flat)           # F^T F: (C, C)
     if normalize:
-        positions = ops.cast(ops.shape(flat)[1], gram.dtype)
+        positions = ops.cast(ops.shape(flat)[-2], gram.dtype)
         gram = gram / (positions * channels)
-    return gram[0] if added else gram
+    return gram
 
 
 def content_loss(generated, target, reduction="sum"):
@@ -46,24 +67,13 @@ def content_loss(generated, target, reduction="sum"):
 
 
 def style_layer_loss(generated, target_gram, normalize=True):
-    """Sum of squared differences between the Gram of `generated` and a target Gram; notebook 01."""
+    """Squared distance between the Gram of `generated` and a target Gram; taught in notebook 01."""
     return ops.sum(ops.square(gram_matrix(generated, normalize) - target_gram))
 
 
 def style_loss(generated, target_grams, layer_weights=None, normalize=True):
-    """Weighted sum over layers of the Gram differences; lists or dicts by layer; notebook 01."""
-    if isinstance(generated, dict):
-        names = list(generated)
-        generated = [generated[n] for n in names]
-        target_grams = [target_grams[n] for n in names]
-        if isinstance(layer_weights, dict):
-            layer_weights = [layer_weights[n] for n in names]
-    if len(generated) != len(target_grams):
-        raise ValueError(f"{len(generated)} feature maps but {len(target_grams)} target Grams")
-    if layer_weights is None:
-        layer_weights = [1.0 / len(generated)] * len(generated)
-    if len(layer_weights) != len(generated):
-        raise ValueError(f"{len(layer_weights)} layer weights for {len(generated)} layers")
+    """Weighted sum over layers of style_layer_loss (lists, or dicts by layer); taught in notebook 01."""
+    generated, target_grams, layer_weights = layer_lists(generated, target_grams, layer_weights)
     total = 0.0
     for feats, gram, weight in zip(generated, target_grams, layer_weights):
         total = total + weight * style_layer_loss(feats, gram, normalize)
@@ -71,14 +81,13 @@ def style_loss(generated, target_grams, layer_weights=None, normalize=True):
 
 
 def total_variation_loss(x, beta=2.5):
-    """Sum over pixels of ((x[i+1,j]-x[i,j])^2 + (x[i,j+1]-x[i,j])^2)^(beta/2); notebook 01."""
-    x, _ = _as_batch(x)
-    down = x[:, 1:, :-1, :] - x[:, :-1, :-1, :]
-    right = x[:, :-1, 1:, :] - x[:, :-1, :-1, :]
+    """Sum over pixels of ((x[i+1,j]-x[i,j])^2 + (x[i,j+1]-x[i,j])^2)^(beta/2); taught in notebook 01."""
+    x = check_features(x)
+    down = x[..., 1:, :-1, :] - x[..., :-1, :-1, :]     # x[i+1, j] - x[i, j]
+    right = x[..., :-1, 1:, :] - x[..., :-1, :-1, :]    # x[i, j+1] - x[i, j]
     squared = ops.square(down) + ops.square(right)
     if beta == 2:
         return ops.sum(squared)
-    if beta < 2:
-        # The gradient of s^(beta/2) at s = 0 is infinite for beta < 2; a tiny floor keeps it finite.
+    if beta < 2:        # the gradient of s^(beta/2) at s = 0 is infinite for beta < 2: keep it finite
         squared = squared + 1e-12
     return ops.sum(ops.power(squared, beta / 2.0))
