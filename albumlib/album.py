@@ -270,7 +270,7 @@ class _Models:
             return label, model
         if path not in self.models:        # (a StyleChoice)
             from albumlib.style import style_nets
-            self.models[path] = style_nets.load_choice(path)
+            self.models[path] = style_nets.load_choice(path, precision="auto")
         return label, self.models[path]
 
 

@@ -345,3 +345,22 @@ def test_outer_kernel_three_is_smaller_and_survives_a_round_trip(tmp_path):
     settings = fast_train.network_settings(fast_train.TrainConfig(
         style=["a", "b"], data_dir="", out_dir="", outer_kernel=3))
     assert settings["outer_kernel"] == 3
+
+
+def test_reduced_precision_repaints_like_float32(tmp_path):
+    """stylize --precision: the network rebuilt under bfloat16 gives the float32 picture to within
+    a few uint8 levels on average, with the same weights (auto picks by measuring this CPU)."""
+    from albumlib.style import fast_style, style_nets
+    import keras
+    keras.utils.set_random_seed(3)
+    net = fast_style.build_transform_net(filters=(8, 8, 8), residual_blocks=1)
+    fast = style_nets.in_precision(net, "bfloat16")
+    assert fast is not net and fast.compute_dtype == "bfloat16"
+    assert style_nets.in_precision(net, "float32") is net
+    photo = np.random.default_rng(0).random((1, 32, 40, 3), np.float32)
+    a, b = np.asarray(net(photo)), np.asarray(fast(photo))
+    assert b.dtype == np.float32 and a.shape == b.shape
+    assert np.abs(a - b).mean() < 3 / 255
+    assert style_nets.in_precision(net, "auto") is not None
+    with pytest.raises(ValueError, match="precision"):
+        style_nets.in_precision(net, "int8")

@@ -508,9 +508,34 @@ def set_mix(bound, vector):
     layer.mix.assign(np.asarray(vector, np.float32))
 
 
-def load_choice(choice):
-    """The one-input model of a StyleChoice (a mix bound into a multi-style network)."""
-    model = load(choice.path)
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+
+
+def in_precision(model, precision="auto"):
+    """The same network computing in `precision` (weights stay float32); `auto`: the faster
+    of float32 and reduced precision on this machine (fast_train.fastest_precision)."""
+    import keras
+    from albumlib.style import fast_train
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        precision = fast_train.fastest_precision()
+    if precision == "float32":
+        return model
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(fast_train.POLICIES[precision])
+    try:
+        fast = fast_style.build_transform_net(name=model.name, **fast_style.transform_net_config(model))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    fast.set_weights(model.get_weights())
+    return fast
+
+
+def load_choice(choice, precision="float32"):
+    """The one-input model of a StyleChoice (a mix bound into a multi-style network), computing
+    in `precision` (see in_precision)."""
+    model = in_precision(load(choice.path), precision)
     if fast_style.n_styles_of(model) is None:
         return model
     names = style_names(choice.path)

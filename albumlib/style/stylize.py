@@ -132,7 +132,7 @@ def _as_model(style):
     from albumlib.style import style_nets
     if isinstance(style, (str, os.PathLike)):
         choice = style_nets.find(style)     # a name, a file or a mix (wave=0.7,udnie=0.3)
-        return style_nets.load_choice(choice), choice.label
+        return style_nets.load_choice(choice, precision="auto"), choice.label
     if not callable(style):
         raise TypeError(f"style must be a model, a file path or a bundled network name, "
                         f"not {type(style).__name__}")
