@@ -75,3 +75,29 @@ def test_painting_distances_have_known_answers():
     assert abs(itself["content"] - 1.0) < 1e-6 and itself["style"] < 0.6   # (resized: not 0)
     halfway = quality.painting_distances(0.5 * photo + 0.5 * art, photo, painting, extractor)
     assert 0 < halfway["content"] < 1 and itself["style"] < halfway["style"] < 1
+
+
+def test_off_palette_counts_colours_from_neither_painting_nor_photo():
+    rng = np.random.default_rng(1)
+    painting = np.stack([rng.uniform(0.0, 0.3, (64, 64)), rng.uniform(0.2, 0.5, (64, 64)),
+                         rng.uniform(0.5, 0.9, (64, 64))], -1).astype(np.float32)     # blues
+    photo = np.full((48, 60, 3), 0.6, np.float32)                                       # grey
+    repainted = painting[:48, :60].copy()
+    assert quality.off_palette(repainted, photo, painting) == 0.0
+    yy, xx = np.mgrid[:48, :60]
+    drop = (yy - 20) ** 2 + (xx - 30) ** 2 < 8 ** 2                                      # a red droplet
+    repainted[drop] = (0.95, 0.05, 0.1)
+    assert abs(quality.off_palette(repainted, photo, painting) - drop.mean()) < 1e-6
+    repainted[drop] = 0.6                                                               # the photo's grey
+    assert quality.off_palette(repainted, photo, painting) == 0.0
+    assert quality.off_palette((repainted * 255).astype(np.uint8), photo, painting) == 0.0
+
+
+def test_dark_holes_are_black_where_the_photo_is_lit():
+    photo = np.full((40, 50, 3), 0.7, np.float32)
+    photo[:, :10] = 0.02                                          # a dark margin in the photo
+    repainted = np.full_like(photo, 0.5)
+    repainted[:, :5] = 0.0                                        # black where the photo is dark: fine
+    assert quality.dark_holes(repainted, photo) == 0.0
+    repainted[20:26, 30:36] = 0.01                                # a black droplet on the lit part
+    assert abs(quality.dark_holes(repainted, photo) - 36 / 2000) < 1e-9

@@ -128,3 +128,42 @@ def painting_distances(image, photo, painting, extractor=None):
 
     return {"content": content("image", "photo") / max(content("art_as_photo", "photo"), 1e-12),
             "style": style("image", "art") / max(style("photo", "art"), 1e-12)}
+
+
+# --------------------------------------------------------------------------- colours from nowhere
+
+OFF_PALETTE_TOLERANCE = 0.2     # RGB distance (0-1 scale): further than this from every colour
+
+
+def off_palette(image, photo, painting, tolerance=OFF_PALETTE_TOLERANCE, samples=20000, seed=0):
+    """Share of a repainted photo's pixels whose colour is in neither the painting nor the photo:
+    the flat black or red "droplets" a normalising network can paint (notebook 02).
+
+    A pixel counts when its RGB colour is further than `tolerance` from every colour of both
+    (up to `samples` pixels of each, drawn at random). A good repainting scores near 0; the
+    measure catches what the VGG19 distances average away.
+    """
+    from scipy.spatial import cKDTree
+    from albumlib import images
+    rng = np.random.default_rng(seed)
+
+    def colours(a, n):
+        px = images.to_float32(images.as_rgb(a)).reshape(-1, 3)
+        return px if len(px) <= n else px[rng.choice(len(px), n, replace=False)]
+    palette = cKDTree(np.concatenate([colours(painting, samples), colours(photo, samples)]))
+    pixels = images.to_float32(images.as_rgb(image)).reshape(-1, 3)
+    distance, _ = palette.query(pixels, k=1, distance_upper_bound=tolerance)
+    return float(np.mean(~np.isfinite(distance)))
+
+
+def dark_holes(image, photo, black=0.06, lit=0.25, size=9):
+    """Share of a repainted photo's pixels that are black (every channel below `black`) where the
+    photo is not dark (its mean brightness over `size` px above `lit`): the black droplets a
+    normalising network can paint, which off_palette misses when black is a painting's colour too
+    (notebook 02)."""
+    from scipy.ndimage import uniform_filter
+    from albumlib import images
+    photo = images.to_float32(images.as_rgb(photo))
+    image = images.resize_to(images.to_float32(images.as_rgb(image)), photo.shape[1], photo.shape[0])
+    lit_photo = uniform_filter(photo.mean(-1), size=size, mode="nearest") > lit
+    return float(np.mean((image.max(-1) < black) & lit_photo))
