@@ -31,12 +31,13 @@ class Profile:
     demo_steps: int          # Gatys steps per photo in `python -m albumlib demo`
     feature_map_size: int    # image size used for feature-map and Gram figures
     slider_steps: int        # steps per setting of notebook 01's style-weight slider
-    fast_steps: int          # training steps of a fast style network (notebook 02)
+    fast_steps: int          # training steps of notebook 02's fast style network
     fast_crop: int           # training crop size of the fast network
     fast_batch: int          # training batch size of the fast network
-    fast_filters: tuple      # widths of the fast network (smaller in smoke for speed)
+    fast_filters: tuple      # widths of the fast network (smaller in smoke and cpu for speed)
     fast_residual_blocks: int
     fast_data: str           # "album" (bundled photos) or "coco" (MS-COCO train2014)
+    fast_styles: int         # paintings of notebook 02's multi-style network (one per step)
     music_limit: int         # songs of the music folder used by notebooks 03-05 (0: all)
     music_seconds: float     # seconds kept from each song (0: whole songs)
     music_block_size: int    # samples per block of the music model (the report: 44,100)
@@ -50,45 +51,47 @@ class Profile:
 # benchmarks/RESULTS.md on a 2-core Xeon; GPU rates worked out for a Colab T4: 8 TFLOP/s fp32 at
 # its peak, taken as 3-4 TFLOP/s reached by convolutions, 320 GB/s of memory):
 # - cpu: Gatys at 256 px is 0.43 s a step, 200 steps about 1.5 min a photo. The fast network's
-#   step (128 px crops, batch 4) is about a quarter of the measured 2.8 s at 256 px, so 300 steps
-#   take about 4 min. The music models (blocks of 4,096, 256 units) train an epoch of the nine
-#   bundled songs in about 50 s; notebook 05 trains two of them (variants A and C) in one cell,
-#   so 8 epochs (the bundled model's and RESULTS.md's count) keep that cell near 13 min, where
-#   10 took 16.
+#   step (128 px crops, batch 4) is mostly the VGG19 loss: about 0.7 s at widths 32-64-128 on a
+#   quiet 2-core CPU, 1.2-1.4 s at 16-32-64 on one shared with another training run. Notebook
+#   02's network for three paintings at 16-32-64 takes 360 steps (120 a painting): 5-9 min; its
+#   appendix trains a one-painting network for 120 steps. The music models (blocks of 4,096,
+#   256 units) train an epoch of the nine bundled songs in about 50 s; notebook 05 trains two of
+#   them (variants A and C) in one cell, so 8 epochs (the bundled model's and RESULTS.md's count)
+#   keep that cell near 13 min, where 10 took 16.
 # - gpu: a Gatys step at 512 px is 406 GFLOP, about 0.1-0.15 s on a T4: 300 steps under a
 #   minute a photo. A fast-network step (256 px crops, batch 4: 693 GFLOP) about 0.2 s in float32
 #   (less with notebook 02's mixed precision): 2,000 steps about 7 min, on the bundled photos (no
-#   13 GB COCO download). The music model at blocks of 8,192 samples and 512 units has 19 M
-#   parameters (9 GFLOP a step at batch 8, a few ms on a T4, so the input pipeline sets the pace,
-#   about 10-30 ms a step); the bundled songs make about 190 steps an epoch, 2-6 s with the
-#   validation: 30 epochs take 1-3 min in notebook 04 and about three times that in notebook 05
-#   (two models, one of them with twice the steps): under 10 min.
+#   13 GB COCO download), shared by notebook 02's six paintings. The music model at blocks of
+#   8,192 samples and 512 units has 19 M parameters (9 GFLOP a step at batch 8, a few ms on a T4,
+#   so the input pipeline sets the pace, about 10-30 ms a step); the bundled songs make about 190
+#   steps an epoch, 2-6 s with the validation: 30 epochs take 1-3 min in notebook 04 and about
+#   three times that in notebook 05 (two models, one of them with twice the steps): under 10 min.
 # - full: the report's sizes (92.5 M-parameter music model, 500 epochs) and two epochs of
 #   MS-COCO (41,392 steps): hours on a GPU, and a 13.5 GB download. Only ALBUM_PROFILE=full
 #   selects it.
 PROFILES = {
     "smoke": Profile("smoke", image_size=64, gatys_steps=4, gatys_optimizer="adam",
                      album_limit=2, demo_steps=2, feature_map_size=64, slider_steps=2,
-                     fast_steps=3, fast_crop=32, fast_batch=2, fast_filters=(8, 16, 16),
-                     fast_residual_blocks=1, fast_data="album",
+                     fast_steps=4, fast_crop=32, fast_batch=2, fast_filters=(8, 16, 16),
+                     fast_residual_blocks=1, fast_data="album", fast_styles=2,
                      music_limit=2, music_seconds=12.0, music_block_size=1024, music_hidden=32,
                      music_epochs=2, music_batch=4, music_checkpoint_every=1),
     "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
                    album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60,
-                   fast_steps=300, fast_crop=128, fast_batch=4, fast_filters=(32, 64, 128),
-                   fast_residual_blocks=5, fast_data="album",
+                   fast_steps=360, fast_crop=128, fast_batch=4, fast_filters=(16, 32, 64),
+                   fast_residual_blocks=5, fast_data="album", fast_styles=3,
                    music_limit=0, music_seconds=0.0, music_block_size=4096, music_hidden=256,
                    music_epochs=8, music_batch=8, music_checkpoint_every=4),
     "gpu": Profile("gpu", image_size=512, gatys_steps=300, gatys_optimizer="adam",
                    album_limit=0, demo_steps=200, feature_map_size=512, slider_steps=100,
                    fast_steps=2000, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
-                   fast_residual_blocks=5, fast_data="album",
+                   fast_residual_blocks=5, fast_data="album", fast_styles=6,
                    music_limit=0, music_seconds=0.0, music_block_size=8192, music_hidden=512,
                    music_epochs=30, music_batch=8, music_checkpoint_every=10),
     "full": Profile("full", image_size=512, gatys_steps=500, gatys_optimizer="adam",
                     album_limit=0, demo_steps=300, feature_map_size=512, slider_steps=200,
                     fast_steps=41_392, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
-                    fast_residual_blocks=5, fast_data="coco",  # 2 epochs of COCO at batch 4
+                    fast_residual_blocks=5, fast_data="coco", fast_styles=6,  # 2 COCO epochs
                     music_limit=0, music_seconds=0.0, music_block_size=44100, music_hidden=512,
                     music_epochs=500, music_batch=8, music_checkpoint_every=100),
 }

@@ -81,3 +81,38 @@ def test_mirrored_strategy_on_two_cpu_replicas_and_mixed_precision(tmp_path):
         print("OK", r.history["total"])
     """, two_cpu_replicas=True, env={"ALBUM_PROFILE": "smoke"})
     assert done.returncode == 0 and "OK" in done.stdout, done.stderr[-3000:]
+
+
+def test_the_taught_step_is_the_step_train_runs():
+    """notebook 02's train_step, run by hand, moves the weights as train's compiled step does."""
+    import keras
+    import tensorflow as tf
+    from albumlib.style import fast_style, image_data, styles
+
+    loss_fn = fast_style.MultiStylePerceptualLoss(
+        [styles.load_style(s, max_side=64) for s in ("starry_night", "wave")], weights="embedded")
+    batch = next(iter(image_data.training_dataset(paths.data_path("album"), crop=32, batch_size=2, seed=0)))
+    runs = []
+    for compiled in (False, True):
+        keras.utils.set_random_seed(0)
+        model = fast_style.build_transform_net(filters=(4, 8, 8), residual_blocks=1, n_styles=2)
+        start = model.get_weights()
+        optimizer = keras.optimizers.SGD(learning_rate=1e-7)     # a move proportional to the gradient
+        if compiled:
+            step = fast_train._train_step(model, optimizer, loss_fn, tf.distribute.get_strategy(),
+                                          n_styles=2)
+            terms = step(batch, tf.constant(1))
+        else:
+            terms = fast_train.train_step(model, optimizer, loss_fn, batch, 1, n_styles=2)
+        moves = [after - before for after, before in zip(model.get_weights(), start)]
+        runs.append((model, moves, {k: float(v) for k, v in terms.items()}))
+    (eager, eager_moves, eager_terms), (_, compiled_moves, compiled_terms) = runs
+    assert eager_terms == pytest.approx(compiled_terms, rel=1e-4)
+    largest = max(float(np.abs(m).max()) for m in eager_moves)
+    assert largest > 0
+    for a, b in zip(eager_moves, compiled_moves):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3 * largest)
+    # the step moved the trained style's (gamma, beta) rows, and only those
+    cin = next(l for l in eager.layers if isinstance(l, fast_style.ConditionalInstanceNormalization))
+    scale = np.asarray(cin.scale)
+    assert np.all(scale[0] == 1.0) and np.any(scale[1] != 1.0)

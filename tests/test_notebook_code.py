@@ -15,6 +15,9 @@ TAUGHT = {
     "01_losses_and_gram_matrices.ipynb": {"gram_matrix", "content_loss", "style_layer_loss",
                                           "style_loss", "total_variation_loss", "make_loss_fn",
                                           "gatys_adam"},
+    "02_fast_style_transfer_training.ipynb": {"IN_EPSILON", "instance_normalize",
+                                              "conditional_instance_normalize", "instance_norm",
+                                              "residual_block", "train_step"},
 }
 
 

@@ -53,6 +53,16 @@ def test_profiles_grow_from_smoke_to_full():
     assert s.music_epochs < c.music_epochs < g.music_epochs < f.music_epochs
 
 
+def test_notebook_02_trains_a_few_paintings_in_one_network():
+    """At least two paintings (mixes and morphs need two), at most the six bundled ones."""
+    from albumlib.style import styles
+    counts = [profiles.PROFILES[n].fast_styles for n in profiles.PROFILE_NAMES]
+    assert counts == sorted(counts) and 2 <= counts[0] and counts[-1] <= len(styles.list_styles())
+    for name in ("smoke", "cpu", "gpu", "full"):          # every painting gets some steps
+        p = profiles.PROFILES[name]
+        assert p.fast_steps >= 2 * p.fast_styles
+
+
 def test_only_full_is_sized_for_hours():
     """The bounded profiles stay far from the report's sizes (the 15-minute reasoning in profiles.py)."""
     full = profiles.PROFILES["full"]

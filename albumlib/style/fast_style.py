@@ -96,10 +96,25 @@ class ReflectionPad2D(keras.layers.Layer):
         return {**super().get_config(), "pad": list(self.pad)}
 
 
-def _moments(x):
-    """Mean and variance over H, W of (B, H, W, C), in float32 whatever x's precision (nb 02)."""
-    mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
-    return ops.cast(mean, "float32"), ops.cast(variance, "float32")
+def instance_normalize(x, gamma, beta, epsilon=IN_EPSILON):
+    """Normalise each image's channels over H, W, then scale and shift (taught in notebook 02)."""
+    mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)     # per image and channel
+    mean, variance = ops.cast(mean, "float32"), ops.cast(variance, "float32")  # even in float16
+    # y = (x - mean) / sqrt(variance + epsilon) * gamma + beta, folded into one multiply-add
+    # x * a + b per channel: two passes over the full-size tensor instead of four.
+    a = ops.rsqrt(variance + epsilon) * gamma
+    b = beta - mean * a
+    return x * ops.cast(a, x.dtype) + ops.cast(b, x.dtype)
+
+
+def conditional_instance_normalize(x, style, scale, offset, epsilon=IN_EPSILON):
+    """Instance norm with the (gamma, beta) of a style, or of a mix (taught in notebook 02)."""
+    # style: (B, n_styles) weights, one-hot or a convex mix; scale, offset: (n_styles, C), a row
+    # per style. style @ scale picks a row, or mixes the rows with the style's weights.
+    style = ops.cast(style, "float32")
+    gamma = ops.matmul(style, ops.cast(scale, "float32"))[:, None, None, :]    # (B, 1, 1, C)
+    beta = ops.matmul(style, ops.cast(offset, "float32"))[:, None, None, :]
+    return instance_normalize(x, gamma, beta, epsilon)
 
 
 @keras.saving.register_keras_serializable(package="albumlib")
@@ -127,13 +142,9 @@ class InstanceNormalization(keras.layers.Layer):
         self.offset = self.add_weight(shape=(channels,), initializer="zeros", name="offset")
 
     def call(self, inputs):
-        """Normalise over axes 1, 2 (H, W) of (B, H, W, C) inputs (taught in notebook 02)."""
-        mean, variance = _moments(inputs)
-        # The formula, folded into one multiply-add over the full-size tensor (two passes, not
-        # four): x * a + b with a = scale / sqrt(var + eps) and b = offset - mean * a per channel.
-        a = ops.rsqrt(variance + self.epsilon) * ops.cast(self.scale, "float32")
-        b = ops.cast(self.offset, "float32") - mean * a
-        return inputs * ops.cast(a, inputs.dtype) + ops.cast(b, inputs.dtype)
+        """instance_normalize of (B, H, W, C) inputs with this layer's scale and offset (nb 02)."""
+        return instance_normalize(inputs, ops.cast(self.scale, "float32"),
+                                  ops.cast(self.offset, "float32"), self.epsilon)
 
     def compute_output_shape(self, input_shape):
         """Same shape in, same shape out (taught in notebook 02)."""
@@ -170,14 +181,9 @@ class ConditionalInstanceNormalization(keras.layers.Layer):
         self.offset = self.add_weight(shape=shape, initializer="zeros", name="offset")
 
     def call(self, inputs):
-        """Normalise (B, H, W, C) x over H, W; scale and shift by the style's mix (notebook 02)."""
+        """conditional_instance_normalize of [x, style] with this layer's pairs (notebook 02)."""
         x, style = inputs
-        style = ops.cast(style, "float32")
-        gamma = ops.matmul(style, ops.cast(self.scale, "float32"))[:, None, None, :]
-        beta = ops.matmul(style, ops.cast(self.offset, "float32"))[:, None, None, :]
-        mean, variance = _moments(x)
-        a = ops.rsqrt(variance + self.epsilon) * gamma     # one multiply-add, as in InstanceNormalization
-        return x * ops.cast(a, x.dtype) + ops.cast(beta - mean * a, x.dtype)
+        return conditional_instance_normalize(x, style, self.scale, self.offset, self.epsilon)
 
     def compute_output_shape(self, input_shape):
         """x's shape (taught in notebook 02)."""
@@ -238,10 +244,11 @@ class CropToMatch(keras.layers.Layer):
 
 
 def instance_norm(x, name, style=None):
-    """Instance norm, or its conditional form when a (B, n_styles) style input is given (nb 02)."""
-    if style is None:
+    """Instance norm, or conditional instance norm given a style input (taught in notebook 02)."""
+    if style is None:                               # one style: a learnt (gamma, beta)
         return InstanceNormalization(name=f"{name}_in")(x)
-    return ConditionalInstanceNormalization(style.shape[-1], name=f"{name}_in")([x, style])
+    n_styles = style.shape[-1]                      # several: a (gamma, beta) row per style
+    return ConditionalInstanceNormalization(n_styles, name=f"{name}_in")([x, style])
 
 
 def conv_layer(x, filters, kernel_size, stride=1, name="conv", norm_relu=True, style=None):
@@ -261,11 +268,11 @@ def conv_layer(x, filters, kernel_size, stride=1, name="conv", norm_relu=True, s
 
 def residual_block(x, filters=128, name="res", style=None):
     """3x3 conv - IN - ReLU - 3x3 conv - IN, plus the input (taught in notebook 02)."""
-    y = conv_layer(x, filters, 3, name=f"{name}_a", style=style)
+    y = conv_layer(x, filters, 3, name=f"{name}_a", style=style)       # pad, conv, IN, ReLU
     y = ReflectionPad2D(1, name=f"{name}_b_pad")(y)
     y = keras.layers.Conv2D(filters, 3, padding="valid", name=f"{name}_b_conv")(y)
-    y = instance_norm(y, f"{name}_b", style)
-    return keras.layers.Add(name=f"{name}_add")([x, y])
+    y = instance_norm(y, f"{name}_b", style)                           # no ReLU here
+    return keras.layers.Add(name=f"{name}_add")([x, y])                # the shortcut: x + F(x)
 
 
 def upsample_layer(x, filters, mode="resize", name="up", style=None):

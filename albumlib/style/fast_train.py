@@ -254,24 +254,36 @@ def style_of_step(config, step):
     return int(rng.permutation(n)[(step - 1) % n])
 
 
-def _train_step(model, optimizer, loss_fn, strategy, mixed, n_styles=None):
-    """A compiled distributed step: (batch, style index) -> mean loss terms over the replicas."""
+def train_step(model, optimizer, loss_fn, batch, style_index=0, n_styles=None, replicas=1):
+    """One step: forward, perceptual loss, gradients, optimizer update (taught in notebook 02)."""
+    import tensorflow as tf                 # (imported here: the command line starts without it)
+    with tf.GradientTape() as tape:         # records the forward pass, to differentiate it
+        if n_styles is None:                # a one-style network takes the photos alone
+            stylized = tf.cast(model(batch, training=True), tf.float32)
+            terms = loss_fn(batch, stylized)
+        else:                               # every photo of the batch in style `style_index`
+            one_hot = tf.one_hot(tf.fill([tf.shape(batch)[0]], style_index), n_styles)
+            stylized = tf.cast(model([batch, one_hot], training=True), tf.float32)
+            terms = loss_fn(batch, stylized, style_index)
+        loss = optimizer.scale_loss(terms["total"] / replicas)   # (float16 scaling; replicas)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return terms
+
+
+def _train_step(model, optimizer, loss_fn, strategy, mixed=False, n_styles=None):
+    """A compiled distributed step: (batch, style index) -> mean loss terms over the replicas.
+
+    Each replica runs `train_step` on its share of the batch; the replicas' gradients are summed,
+    so each divides its loss by their number. `mixed` (float16) needs no code here: the
+    LossScaleOptimizer that _build makes scales the loss in `optimizer.scale_loss` (for other
+    optimizers it is the loss unchanged); the argument stays for callers such as the benchmarks.
+    """
     import tensorflow as tf
+    replicas = strategy.num_replicas_in_sync
 
     def replica_step(batch, style_index):
-        with tf.GradientTape() as tape:
-            if n_styles is None:
-                stylized = tf.cast(model(batch, training=True), tf.float32)
-                terms = loss_fn(batch, stylized)
-            else:
-                one_hot = tf.one_hot(tf.fill([tf.shape(batch)[0]], style_index), n_styles)
-                stylized = tf.cast(model([batch, one_hot], training=True), tf.float32)
-                terms = loss_fn(batch, stylized, style_index)
-            loss = terms["total"] / strategy.num_replicas_in_sync
-            scaled = optimizer.scale_loss(loss) if mixed else loss
-        grads = tape.gradient(scaled, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return terms
+        return train_step(model, optimizer, loss_fn, batch, style_index, n_styles, replicas)
 
     @tf.function
     def step(batch, style_index):
