@@ -56,3 +56,32 @@ def save_answers(notebook, answers):
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **flat)
     return path
+
+
+def mismatches(notebook, answers, rtol=1e-12):
+    """The `exercise/key` entries whose stored values differ from `answers` (tests of the scripts)."""
+    out = []
+    for name, parts in answers.items():
+        stored = stored_or_empty(notebook, name)
+        for key in sorted(set(parts) | set(stored)):
+            if key not in stored or key not in parts or not np.allclose(
+                    stored[key], parts[key], rtol=rtol, atol=0):
+                out.append(f"{name}/{key}")
+    return out
+
+
+def stored_or_empty(notebook, name):
+    """stored(), or {} when the exercise has no stored answer."""
+    try:
+        return stored(notebook, name)
+    except KeyError:
+        return {}
+
+
+def save_and_report(notebook, answers):
+    """save_answers, then print what each exercise holds (scripts/make_exercises_NN.py's main)."""
+    path = save_answers(notebook, answers)
+    for name, parts in answers.items():
+        print(f"{name}: " + ", ".join(f"{k} {np.shape(v)}" for k, v in parts.items()))
+    print("wrote", path)
+    return path

@@ -86,11 +86,7 @@ def answers(seed=SEED):
 def main():
     """Write data/exercises/01.npz and say what it holds."""
     from albumlib import exercises
-    found = answers()
-    path = exercises.save_answers("01", found)
-    for name, parts in found.items():
-        print(f"{name}: " + ", ".join(f"{k} {np.shape(v)}" for k, v in parts.items()))
-    print("wrote", path)
+    exercises.save_and_report("01", answers())
 
 
 if __name__ == "__main__":

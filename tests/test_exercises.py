@@ -25,3 +25,11 @@ def test_stored_answers_round_trip_and_fail_on_a_wrong_answer(tmp_path, monkeypa
     assert exercises.check("99", "gram", np.eye(2))
     assert not exercises.check("99", "gram", 2 * np.eye(2))
     assert "gram: PASS" in capsys.readouterr().out
+
+
+def test_mismatches_name_what_differs_from_the_stored_answers(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALBUM_DATA_DIR", str(tmp_path))
+    exercises.save_answers("98", {"a": {"x": np.ones(2), "expected": np.zeros(2)}})
+    assert exercises.mismatches("98", {"a": {"x": np.ones(2), "expected": np.zeros(2)}}) == []
+    assert exercises.mismatches("98", {"a": {"x": np.ones(2), "expected": np.ones(2)}}) == ["a/expected"]
+    assert exercises.mismatches("98", {"a": {"x": np.ones(2)}, "b": {"y": 1}}) == ["a/expected", "b/y"]

@@ -1,6 +1,5 @@
 """Every notebook's first cell shows the profile; the repository's address comes from one place."""
 
-import importlib.util
 import os
 import re
 import shutil
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))      # the six, and their appendices
@@ -17,10 +17,7 @@ MAIN = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]
 
 
 def _sync_script():
-    spec = importlib.util.spec_from_file_location("sync_repo_url", ROOT / "scripts" / "sync_repo_url.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("sync_repo_url")
 
 
 def _first_code_cell(path):
