@@ -341,7 +341,9 @@ def resolve(style):
     if isinstance(style, str) and _normalise(style) in bundled:
         return bundled[_normalise(style)]
     if bundled:
-        available = f"bundled networks: {', '.join(bundled)}"
+        styles = [s for s in list_bundled_styles() if s not in bundled]
+        available = (f"bundled networks: {', '.join(bundled)}"
+                     + (f" (styles: {', '.join(styles)})" if styles else ""))
     else:
         try:
             where = bundled_dir()
