@@ -586,15 +586,6 @@ def _assemble(candidate, n_styles, name):
     return keras.Model(photo if style is None else [photo, style], out, name=name)
 
 
-def bf16_twin(model):
-    """A mixed_bfloat16 copy of a one-style transform net, with its weights."""
-    config = fast_style.transform_net_config(model)
-    if config["upsample"] != "resize" or config.get("n_styles") is not None:
-        raise ValueError("bf16_twin copies one-style resize-convolution networks only")
-    twin = build_candidate(Candidate(tuple(config["filters"]), config["residual_blocks"],
-                                     bf16=True), name=f"{model.name}_bf16")
-    twin.set_weights(model.get_weights())
-    return twin
 
 
 def bind_style(model, vector):
@@ -618,12 +609,13 @@ def bind_style(model, vector):
     return keras.Model(photo, model([photo, FixedStyle()(photo)]), name=model.name)
 
 
-def load_bundled(style):
-    """A bundled network as the CLI loads it (style_nets.find + load_choice where they exist)."""
+def load_bundled(style, precision="float32"):
+    """(the network as the CLI runs it, its design): a bundled style chosen by name, one-style
+    or inside the multi-style network, computing in `precision`."""
     from albumlib.style import style_nets
-    if hasattr(style_nets, "find") and hasattr(style_nets, "load_choice"):
-        return style_nets.load_choice(style_nets.find(style))
-    return style_nets.load(style)
+    choice = style_nets.find(style)
+    design = fast_style.transform_net_config(style_nets.load(choice.path))
+    return style_nets.load_choice(choice, precision=precision), design
 
 
 def photo_at(path, side):
@@ -753,14 +745,14 @@ def our_contestants(args):
     import keras
     import tensorflow as tf
     rows = []
-    bundled = load_bundled(args.style)
-    config = fast_style.transform_net_config(bundled)
-    design = Candidate(tuple(config["filters"]), config["residual_blocks"])
+    bundled, config = load_bundled(args.style)
+    design = Candidate(tuple(config["filters"]), config["residual_blocks"],
+                       edge=config.get("outer_kernel", 9))
     flops_of = lambda c: (lambda h, w: candidate_flops(c, h, w))   # noqa: E731
     rows.append(Contestant(f"bundled `{args.style}` ({design.label})", "stylize_images",
                            bundled.count_params(), flops_of(design),
                            functools.partial(our_photo_call, bundled)))
-    twin = bf16_twin(bundled)
+    twin, _ = load_bundled(args.style, "bfloat16")
     rows.append(Contestant(f"bundled `{args.style}` ({design.label}@bf16)", "stylize_images",
                            twin.count_params(), flops_of(design),
                            functools.partial(our_photo_call, twin)))
