@@ -274,8 +274,19 @@ def test_the_demo_morphs_when_its_styles_share_a_network(bundled):
     assert album.demo_transition(["wave", "none"]) == "crossfade"
 
 
-def test_the_demo_crossfades_with_one_style_networks():
-    assert album.demo_transition(album.demo_styles()) == "crossfade"     # the six bundled files
+def test_the_bundle_is_one_network_for_the_six_paintings_and_the_demo_morphs():
+    from albumlib.style import styles
+    assert style_nets.list_bundled() == ["paintings"]
+    assert album.demo_styles() == styles.list_styles()
+    assert album.demo_transition(album.demo_styles()) == "morph"
+
+
+def test_the_demo_crossfades_between_one_style_networks(tmp_path):
+    files = []
+    for name in ("a", "b"):
+        net = fast_style.build_transform_net(**TINY)
+        files.append(str(style_nets.export(net, tmp_path, name, formats=("npz",))["npz"]))
+    assert album.demo_transition(files) == "crossfade"
 
 
 def test_train_style_takes_the_corpus_and_a_precision(tmp_path, monkeypatch):
