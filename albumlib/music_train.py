@@ -104,13 +104,9 @@ class DataPlan:
 
 
 @dataclasses.dataclass
-class TrainResult:
-    """What `train` returns: the model, its history, the data plan, and where things went."""
+class TrainResult(training.TrainResult):
+    """What `train` returns: training.TrainResult, with the data plan and the exported bundle."""
 
-    model: object
-    history: dict
-    out_dir: Path
-    resumed_from: int
     plan: DataPlan
     bundle_dir: Path = None
 

@@ -27,6 +27,17 @@ class CheckpointError(ValueError):
 
 
 @dataclasses.dataclass
+class TrainResult:
+    """What a training run returns: the model, its loss history, where things were written and
+    the step or epoch it resumed from (0: a fresh run)."""
+
+    model: object
+    history: dict
+    out_dir: Path
+    resumed_from: int
+
+
+@dataclasses.dataclass
 class Checkpoint:
     """What a checkpoint holds: weights, optimiser state, counter, history, notes, extra arrays."""
 

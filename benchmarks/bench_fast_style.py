@@ -79,6 +79,7 @@ interleaved; then the same steps as the CLI in one child process, each timed (`C
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -548,20 +549,16 @@ def build_candidate(candidate, n_styles=None, name=None):
     (reflection padding, instance norm, resize-convolution upsampling, sigmoid, crop).
     `n_styles`: the multi-style (conditional instance norm) form, inputs [photo, style weights].
     """
-    import keras
+    from albumlib.style import fast_train
     name = name or "candidate_" + re.sub(r"\W", "_", candidate.label)
-    policy = keras.config.dtype_policy()
-    if candidate.bf16:
-        keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
+    scope = fast_train.precision_scope("bfloat16") if candidate.bf16 else contextlib.nullcontext()
+    with scope:
         if candidate.standard:
             extra = {} if n_styles is None else {"n_styles": n_styles}
             return fast_style.build_transform_net(filters=candidate.filters, name=name,
                                                   residual_blocks=candidate.residual_blocks,
                                                   **extra)
         return _assemble(candidate, n_styles, name)
-    finally:
-        keras.config.set_dtype_policy(policy)
 
 
 def _assemble(candidate, n_styles, name):

@@ -9,6 +9,7 @@ temporary file and renamed, so a crash never leaves a half-written checkpoint; `
 it (step, optimiser state and data position) and says so.
 """
 
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -59,14 +60,7 @@ class TrainConfig:
         return [self.style] if self.base else None
 
 
-@dataclasses.dataclass
-class TrainResult:
-    """What `train` returns: the model, its loss history, and where things were written."""
-
-    model: object
-    history: dict
-    out_dir: Path
-    resumed_from: int
+TrainResult = training.TrainResult
 
 
 CheckpointError = training.CheckpointError
@@ -150,13 +144,11 @@ def _build(config, strategy):
             style, max_side=config.style_size)
     multi = config.styles
     precision = resolve_precision(config)
-    previous = keras.config.dtype_policy()
     keras.utils.set_random_seed(config.seed)   # the same seed gives the same initial network
     weights = {f"{term}_weight": value for term, value in (config.loss_weights or {}).items()}
     with strategy.scope():
         # the transform net and the VGG19 loss compute in the chosen precision, weights stay float32
-        keras.config.set_dtype_policy(POLICIES[precision])
-        try:
+        with precision_scope(precision):
             model = fast_style.build_transform_net(
                 upsample=config.upsample, filters=config.filters,
                 residual_blocks=config.residual_blocks, outer_kernel=config.outer_kernel,
@@ -170,8 +162,6 @@ def _build(config, strategy):
                 loss_fn = fast_style.MultiStylePerceptualLoss(
                     [style_image(s) for s in multi], style_weights=config.style_weights,
                     weights=config.weights, **weights)
-        finally:
-            keras.config.set_dtype_policy(previous)
         optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         if precision == "float16":      # float16 gradients underflow without loss scaling
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -180,6 +170,19 @@ def _build(config, strategy):
 
 
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+
+
+@contextlib.contextmanager
+def precision_scope(precision):
+    """Keras layers built inside compute in `precision` (POLICIES: float32 weights); the global
+    dtype policy is restored afterwards, whatever happens (notebook 02)."""
+    import keras
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(POLICIES[precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 _FASTEST = {}
 
 

@@ -80,9 +80,10 @@ def _check_name(name):
     return name
 
 
-def _float32_copy(model, config):
-    """A fresh float32 transform net with `model`'s weights (drops mixed precision policies and
-    tf.distribute mirrored variables, so that the saved file loads anywhere)."""
+def _rebuilt(model, config):
+    """A fresh transform net in the current dtype policy (float32 unless inside
+    fast_train.precision_scope) with `model`'s weights as float32 arrays (drops mixed precision
+    policies and tf.distribute mirrored variables, so that a saved file loads anywhere)."""
     clean = fast_style.build_transform_net(name=model.name, **config)
     weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
     try:
@@ -121,7 +122,7 @@ def export(model, out_dir, name, info=None, formats=("keras", "npz")):
     config = {**config, "filters": list(config["filters"])}
     info = _jsonable(dict(info or {}))
     info_bytes = _json_bytes(info, "info")
-    clean = _float32_copy(model, config)
+    clean = _rebuilt(model, config)
     weights = clean.get_weights()
     meta = {"format": FORMAT, "version": FORMAT_VERSION, "name": clean.name,
             "architecture": config, "params": int(sum(w.size for w in weights)),
@@ -516,7 +517,6 @@ PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 def in_precision(model, precision="auto"):
     """The same network computing in `precision` (weights stay float32); `auto`: the faster
     of float32 and reduced precision on this machine (fast_train.fastest_precision)."""
-    import keras
     from albumlib.style import fast_train
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
@@ -524,14 +524,8 @@ def in_precision(model, precision="auto"):
         precision = fast_train.fastest_precision()
     if precision == "float32":
         return model
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(fast_train.POLICIES[precision])
-    try:
-        fast = fast_style.build_transform_net(name=model.name, **fast_style.transform_net_config(model))
-    finally:
-        keras.config.set_dtype_policy(previous)
-    fast.set_weights(model.get_weights())
-    return fast
+    with fast_train.precision_scope(precision):
+        return _rebuilt(model, fast_style.transform_net_config(model))
 
 
 def load_choice(choice, precision="float32"):
