@@ -10,7 +10,8 @@ layers, weights and style size the network was trained with - on:
 
 - the network's output for the photo (one forward pass), and
 - Gatys' optimisation of that same objective (albumlib.style.gatys.stylize with the same content and
-  style layers and weights, the style image at the same size, L-BFGS from the photo) after
+  style layers and weights, the style image at the same size, L-BFGS from the photo, or with
+  `--init noise` from white noise as in Gatys' paper) after
   N = 50, 100 and 300 iterations.
 
 Every image is scored by the same PerceptualLoss object, so the numbers are directly comparable:
@@ -54,6 +55,8 @@ def main():
     parser.add_argument("--styles", nargs="+", default=None, help="bundled networks (default: all)")
     parser.add_argument("--size", type=int, default=256, help="long side of the photos in pixels")
     parser.add_argument("--iterations", type=int, nargs="+", default=list(CHECKPOINTS))
+    parser.add_argument("--init", choices=("content", "noise"), default="content",
+                        help="Gatys starts from the photo (stricter) or from white noise (Gatys' paper)")
     parser.add_argument("--photos", nargs="+", default=None,
                         help="held-out photos by name, e.g. camera (default: all of data/holdout)")
     args = parser.parse_args()
@@ -62,7 +65,8 @@ def main():
         sys.exit("no bundled fast networks in data/fast_styles: run scripts/train_bundled_styles.py")
     every = sorted(set(args.iterations) | set(range(10, max(args.iterations) + 1, 10)))
     print(f"date {datetime.date.today()}, held-out photos at {args.size} px (data/holdout, and "
-          f"the sample album for networks not trained on it), Gatys: L-BFGS from the photo")
+          f"the sample album for networks not trained on it), Gatys: L-BFGS from "
+          f"{'the photo' if args.init == 'content' else 'white noise'}")
     print()
     head = " | ".join(f"Gatys {n}" for n in args.iterations)
     print(f"| style | photo | fast net | {head} | Gatys reaches the net at | net / Gatys {args.iterations[-1]} | seconds |")
@@ -75,7 +79,7 @@ def main():
         for photo_name, photo in photos.items():
             start = time.perf_counter()
             fast = score(loss, photo, fast_style.stylize_array(net, photo))
-            curve = gatys_curve(loss, photo, every)
+            curve = gatys_curve(loss, photo, every, init=args.init)
             reach = first_reach(curve, fast)
             ratios.append(fast / curve[args.iterations[-1]])
             cells = " | ".join(f"{curve[n]:.4g}" for n in args.iterations)

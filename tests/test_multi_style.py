@@ -205,6 +205,22 @@ def test_a_new_painting_learns_only_its_pair_on_a_base(multi, bundled, tmp_path,
     assert fast_train.network_settings(trained)["base"] == "paintings.npz"
 
 
+def test_a_new_style_can_start_from_one_of_the_base_styles(multi, bundled):
+    from albumlib.style import fast_train
+    x = photo()[None]
+    base = style_nets.load(bundled)                   # as stored (float16 weights)
+    for start, expected in (("udnie", base([x, np.eye(3, dtype=np.float32)[2:]])),
+                            (None, base([x, np.full((1, 3), 1 / 3, np.float32)]))):
+        one = fast_style.build_transform_net(n_styles=1, **TINY)
+        fast_train.start_from_base(one, bundled, start)
+        np.testing.assert_allclose(np.asarray(one([x, np.ones((1, 1), np.float32)])),
+                                   np.asarray(expected), atol=1e-5)
+        assert all(not layer.trainable for layer in one.layers
+                   if not isinstance(layer, fast_style.ConditionalInstanceNormalization) and layer.weights)
+    with pytest.raises(ValueError, match="no style 'monet' to start from.*starry_night, wave, udnie"):
+        fast_train.start_from_base(fast_style.build_transform_net(n_styles=1, **TINY), bundled, "monet")
+
+
 def test_a_learnt_style_names_a_missing_or_changed_base(multi, bundled, tmp_path):
     one = fast_style.build_transform_net(n_styles=1, **TINY)
     path = style_nets.export_style(one, tmp_path / "mine", "x", base=bundled)

@@ -52,6 +52,8 @@ def test_gatys_curve_lowers_the_same_objective(exported, photo):
     curve = quality.gatys_curve(loss, photo, [3, 8])
     assert sorted(curve) == [3, 8]
     assert curve[8] <= curve[3] < start
+    noise = quality.gatys_curve(loss, photo, [3], init="noise")     # Gatys' paper: from noise
+    assert noise[3] > curve[3]         # far from the photo after 3 steps: a higher loss
 
 
 def test_first_reach():

@@ -240,6 +240,30 @@ class CropToMatch(keras.layers.Layer):
         return (x_shape[0], ref_shape[1], ref_shape[2], x_shape[3])
 
 
+@keras.saving.register_keras_serializable(package="albumlib")
+class StyleMix(keras.layers.Layer):
+    """A constant (B, n_styles) style input for a multi-style network (style_nets.bind; nb 02)."""
+
+    def __init__(self, vector, **kwargs):
+        """Remember the mix's weights (a variable: `set_mix` changes them without a retrace)."""
+        super().__init__(**kwargs)
+        self.vector = [float(v) for v in np.ravel(vector)]
+        self.mix = self.add_weight(shape=(len(self.vector),), trainable=False, name="mix",
+                                   initializer=keras.initializers.Constant(self.vector))
+
+    def call(self, photo):
+        """The weights, once per photo of the batch."""
+        return ops.repeat(ops.cast(self.mix, "float32")[None], ops.shape(photo)[0], axis=0)
+
+    def compute_output_shape(self, input_shape):
+        """(batch, n_styles)."""
+        return (input_shape[0], len(self.vector))
+
+    def get_config(self):
+        """Config for saving."""
+        return {**super().get_config(), "vector": self.vector}
+
+
 # --------------------------------------------------------------------------- building blocks
 
 

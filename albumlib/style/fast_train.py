@@ -51,6 +51,8 @@ class TrainConfig:
     style_weights: tuple = None       # multi-style: one style weight per style (None: loss_weights')
     base: str = None                  # a multi-style network: learn only the new style's
                                       # (gamma, beta) on top of its frozen convolutions
+    base_style: str = None            # with base: start from this style's (gamma, beta), not
+                                      # from the mean of the base's styles
 
     @property
     def styles(self):
@@ -154,7 +156,7 @@ def _build(config, strategy):
                 residual_blocks=config.residual_blocks, outer_kernel=config.outer_kernel,
                 n_styles=None if multi is None else len(multi))
             if config.base:
-                start_from_base(model, config.base)
+                start_from_base(model, config.base, config.base_style)
             if multi is None:
                 loss_fn = fast_style.PerceptualLoss(style_image(config.style),
                                                     weights=config.weights, **weights)
@@ -233,16 +235,26 @@ def base_architecture(base):
     return config
 
 
-def start_from_base(model, base):
+def start_from_base(model, base, start_style=None):
     """Copy a multi-style network's layers into the one-style `model` and freeze them; its
-    (gamma, beta) start at the mean of the base's styles and alone are trained (notebook 02)."""
+    (gamma, beta) start at the mean of the base's styles (or at `start_style`'s) and alone are
+    trained (notebook 02)."""
     from albumlib.style import fast_style, style_nets
+    row = None
+    if start_style is not None:
+        names = style_nets.style_names(base)
+        if start_style not in names:
+            raise ValueError(f"{base}: has no style {start_style!r} to start from "
+                             f"(it has {', '.join(names)})")
+        row = names.index(start_style)
     source = {layer.name: layer for layer in style_nets.load(base).layers}
     for layer in model.layers:
         weights = source[layer.name].get_weights() if layer.name in source else []
         if isinstance(layer, fast_style.ConditionalInstanceNormalization):
-            layer.scale.assign(np.mean(weights[0], axis=0, keepdims=True))
-            layer.offset.assign(np.mean(weights[1], axis=0, keepdims=True))
+            pick = (lambda w: np.mean(w, axis=0, keepdims=True)) if row is None else \
+                (lambda w: w[row:row + 1])
+            layer.scale.assign(pick(weights[0]))
+            layer.offset.assign(pick(weights[1]))
         else:
             if weights:
                 layer.set_weights(weights)

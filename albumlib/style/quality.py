@@ -50,10 +50,11 @@ def score(loss, photo, image):
     return float(loss(photo[None], image[None])["total"])
 
 
-def gatys_curve(loss, photo, iterations, optimizer="lbfgs", progress=False):
+def gatys_curve(loss, photo, iterations, optimizer="lbfgs", progress=False, init="content"):
     """{N: loss} of Gatys' optimisation of `loss`'s objective after each N in `iterations`; nb 02.
 
-    Same content and style layers, weights and style image as `loss`; starts from the photo.
+    Same content and style layers, weights and style image as `loss`; starts from the photo
+    (init="content") or from white noise (init="noise", as in Gatys' paper).
     Every image is scored by `loss` itself, so the numbers compare directly with `score`.
     Where L-BFGS converges before N, the loss of its final image is reported for N.
     progress: a progress bar over the iterations (notebook 02's long cell).
@@ -70,7 +71,7 @@ def gatys_curve(loss, photo, iterations, optimizer="lbfgs", progress=False):
                   tv_weight=w["tv"], content_layers=tuple(loss.content_layers),
                   style_layers=tuple(loss.style_layers), style_layer_weights=loss.style_layer_weights,
                   steps=max(wanted), image_size=max(photo.shape[:2]), optimizer=optimizer,
-                  init="content", progress=progress, callback=callback, callback_every=1)
+                  init=init, progress=progress, callback=callback, callback_every=1)
     final = None
     for n in wanted - set(scores):  # L-BFGS stopped early (converged): its last image stands
         final = score(loss, photo, result.image) if final is None else final

@@ -15,6 +15,11 @@ Each file is written whole or not at all (a temporary file in the same folder, t
 
 Bundled networks live in data/fast_styles/<style>.npz; `resolve("starry_night")` finds them, and
 `python -m albumlib train-style` trains new ones.
+
+Importing this module loads no Keras: reading the files (read_npz, read_pair), finding and mixing
+styles (find, parse_mix, resolve, style_names) are plain numpy, shared with
+albumlib.style.numpy_net (the CLI's TensorFlow-free path); the functions that build Keras models
+import Keras when called.
 """
 
 import dataclasses
@@ -23,12 +28,9 @@ import os
 import zipfile
 from pathlib import Path
 
-import keras
 import numpy as np
-from keras import ops
 
 from albumlib import paths
-from albumlib.style import fast_style
 from albumlib.fileio import atomic_path
 
 FORMAT = "albumlib-style-net"
@@ -84,6 +86,7 @@ def _rebuilt(model, config):
     """A fresh transform net in the current dtype policy (float32 unless inside
     fast_train.precision_scope) with `model`'s weights as float32 arrays (drops mixed precision
     policies and tf.distribute mirrored variables, so that a saved file loads anywhere)."""
+    from albumlib.style import fast_style
     clean = fast_style.build_transform_net(name=model.name, **config)
     weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
     try:
@@ -113,6 +116,7 @@ def export(model, out_dir, name, info=None, formats=("keras", "npz")):
     of the same name are replaced. `formats` picks which of the two to write (the bundled networks
     ship only the .npz). Returns {"keras": path, "npz": path} for those written.
     """
+    from albumlib.style import fast_style
     unknown = set(formats) - {"keras", "npz"}
     if unknown or not formats:
         raise ValueError(f"formats must be a non-empty subset of ('keras', 'npz'), got {formats}")
@@ -171,7 +175,7 @@ def _check_suffix(path):
     return suffix
 
 
-def _read_npz(path):
+def read_npz(path):
     """(meta, weights, info) of one of our .npz files, or ValueError naming it."""
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -194,7 +198,8 @@ def _read_npz(path):
 
 
 def _load_npz(path):
-    meta, weights, _ = _read_npz(path)
+    from albumlib.style import fast_style
+    meta, weights, _ = read_npz(path)
     arch = meta.get("architecture") or {}
     try:
         model = fast_style.build_transform_net(
@@ -218,6 +223,8 @@ def _load_npz(path):
 
 def _load_keras(path):
     import keras
+
+    from albumlib.style import fast_style       # registers the layers the archive names
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # noqa: BLE001 - Keras raises many kinds; say which file failed
@@ -232,7 +239,7 @@ def _load_keras(path):
     return model
 
 
-def _file_or_bundled(path):
+def network_file(path):
     """An existing network file for `path`, taking a bare name as a bundled network's."""
     p = Path(path).expanduser()
     if not p.exists() and isinstance(path, str) and p.suffix.lower() not in SUFFIXES \
@@ -247,8 +254,8 @@ def load(path):
     A bundled network's name ("starry_night") works too. Raises FileNotFoundError for a missing
     file and ValueError naming the file when it is corrupt or not a style network.
     """
-    p = _file_or_bundled(path)
-    if _is_pair(p):
+    p = network_file(path)
+    if is_pair(p):
         return _load_pair(p)
     if _check_suffix(p) == ".npz":
         return _load_npz(p)
@@ -260,11 +267,11 @@ def info(path):
 
     Works for both files (and bundled names); {} when the file carries no info.
     """
-    p = _file_or_bundled(path)
-    if _is_pair(p):
-        return _read_pair(p)[2]
+    p = network_file(path)
+    if is_pair(p):
+        return read_pair(p)[2]
     if _check_suffix(p) == ".npz":
-        return _read_npz(p)[2]
+        return read_npz(p)[2]
     try:
         with zipfile.ZipFile(p) as archive:
             if INFO_MEMBER not in archive.namelist():
@@ -383,10 +390,10 @@ def style_names(path):
 
     A learnt style's file (export_style) names its base network's styles and its own, last.
     """
-    path = _file_or_bundled(path)
-    if _is_pair(path):
-        meta = _read_pair(path)[0]
-        return style_names(_pair_base(path, meta)) + [meta["style"]]
+    path = network_file(path)
+    if is_pair(path):
+        meta = read_pair(path)[0]
+        return style_names(pair_base(path, meta)) + [meta["style"]]
     names = info(path).get("styles") or []
     return [str(n) for n in names]
 
@@ -439,7 +446,7 @@ def find(style):
     if isinstance(style, os.PathLike) or Path(text).expanduser().is_file() or bundled_file:
         path = resolve(style)
         names = style_names(path)
-        if _is_pair(path):                          # a learnt style: itself, the last one
+        if is_pair(path):                           # a learnt style: itself, the last one
             return StyleChoice(names[-1], path, ((names[-1], 1.0),))
         return StyleChoice(path.stem, path, ((names[0], 1.0),) if len(names) == 1 else ())
     mix = parse_mix(text)
@@ -473,35 +480,14 @@ def mix_vector(names, mix):
     return vector
 
 
-@keras.saving.register_keras_serializable(package="albumlib")
-class StyleMix(keras.layers.Layer):
-    """A constant (B, n_styles) style input for a multi-style network (notebook 02)."""
-
-    def __init__(self, vector, **kwargs):
-        """Remember the mix's weights (a variable: `set_mix` changes them without a retrace)."""
-        super().__init__(**kwargs)
-        self.vector = [float(v) for v in np.ravel(vector)]
-        self.mix = self.add_weight(shape=(len(self.vector),), trainable=False, name="mix",
-                                   initializer=keras.initializers.Constant(self.vector))
-
-    def call(self, photo):
-        """The weights, once per photo of the batch."""
-        return ops.repeat(ops.cast(self.mix, "float32")[None], ops.shape(photo)[0], axis=0)
-
-    def compute_output_shape(self, input_shape):
-        """(batch, n_styles)."""
-        return (input_shape[0], len(self.vector))
-
-    def get_config(self):
-        """Config for saving."""
-        return {**super().get_config(), "vector": self.vector}
-
-
 def bind(model, vector, name=None):
     """A one-input model (photo -> repainted photo) of a multi-style `model` with its style
     weights fixed to `vector`; it shares the multi-style model's weights (notebook 02)."""
+    import keras
+
+    from albumlib.style import fast_style
     photo = keras.Input(shape=(None, None, 3), name="photo")
-    out = model([photo, StyleMix(vector, name="style_mix")(photo)])
+    out = model([photo, fast_style.StyleMix(vector, name="style_mix")(photo)])
     return keras.Model(photo, out, name=name or model.name)
 
 
@@ -517,7 +503,7 @@ PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 def in_precision(model, precision="auto"):
     """The same network computing in `precision` (weights stay float32); `auto`: the faster
     of float32 and reduced precision on this machine (fast_train.fastest_precision)."""
-    from albumlib.style import fast_train
+    from albumlib.style import fast_style, fast_train
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":
@@ -531,15 +517,22 @@ def in_precision(model, precision="auto"):
 def load_choice(choice, precision="float32"):
     """The one-input model of a StyleChoice (a mix bound into a multi-style network), computing
     in `precision` (see in_precision)."""
+    from albumlib.style import fast_style
     model = in_precision(load(choice.path), precision)
     if fast_style.n_styles_of(model) is None:
         return model
+    name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in choice.label)  # a scope name
+    return bind(model, choice_vector(choice), name=name)
+
+
+def choice_vector(choice):
+    """The (n_styles,) style weights of a StyleChoice of a multi-style network; ValueError when
+    it names no style (the file's own name: which of its styles?)."""
     names = style_names(choice.path)
     if not choice.mix:
         raise ValueError(f"{choice.path}: holds {len(names)} styles ({', '.join(names)}); "
                          f"choose one by name or mix them (NAME=WEIGHT,NAME=WEIGHT)")
-    name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in choice.label)  # a scope name
-    return bind(model, mix_vector(names, choice.mix), name=name)
+    return mix_vector(names, choice.mix)
 
 
 # --------------------------------------------------------------------------- a learnt style
@@ -553,7 +546,7 @@ def load_choice(choice, precision="float32"):
 PAIR_FORMAT = "albumlib-style-pair"
 
 
-def _is_pair(path):
+def is_pair(path):
     """True for a learnt style's file (export_style)."""
     if Path(path).suffix.lower() != ".npz":
         return False
@@ -568,8 +561,9 @@ def export_style(model, out_dir, name, base, info=None):
     """Write the learnt (gamma, beta) of the one-style `model` trained on `base` as
     `<name>.npz` (a few kB, whole or not at all); returns its path (notebook 02)."""
     from albumlib.fileio import sha256_file
+    from albumlib.style import fast_style
     name = _check_name(name)
-    base = _file_or_bundled(base)
+    base = network_file(base)
     norms = [layer for layer in model.layers
              if isinstance(layer, fast_style.ConditionalInstanceNormalization)]
     if not norms or any(layer.n_styles != 1 for layer in norms):
@@ -588,7 +582,7 @@ def export_style(model, out_dir, name, base, info=None):
     return path
 
 
-def _read_pair(path):
+def read_pair(path):
     """(meta, [(scale, offset)] per norm layer, info) of a learnt style's file."""
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -604,7 +598,7 @@ def _read_pair(path):
     return meta, rows, info
 
 
-def _pair_base(path, meta):
+def pair_base(path, meta):
     """The base network of a learnt style: beside it, else bundled; checked by its sha256."""
     from albumlib.fileio import sha256_file
     beside = Path(path).parent / meta["base"]
@@ -619,8 +613,9 @@ def _pair_base(path, meta):
 
 def _load_pair(path):
     """The base network with the learnt style appended as its last style."""
-    meta, rows, _ = _read_pair(path)
-    base = load(_pair_base(path, meta))
+    from albumlib.style import fast_style
+    meta, rows, _ = read_pair(path)
+    base = load(pair_base(path, meta))
     config = fast_style.transform_net_config(base)
     config["n_styles"] += 1
     model = fast_style.build_transform_net(name=f"{base.name}_{meta['style']}", **config)

@@ -17,6 +17,7 @@ less than the noise, the fixed signature still among the fastest.
 import collections
 import logging
 import os
+import sys
 import warnings
 import weakref
 from pathlib import Path
@@ -24,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from albumlib import images
-from albumlib.style import color, fast_style
+from albumlib.style import color
 from albumlib.fileio import unique_path
+from albumlib.style.numpy_net import MIN_SIDE    # fast_style's, without importing Keras
 
 # Largest number of pixels (summed over a batch) run in one network call: the activations of the
 # default network take about 1.2 kB per pixel, so 4 Mpx need about 5 GB at the widest layer.
@@ -82,15 +84,16 @@ def _call_compiled(model, batch):
 
 def _run_batch(model, batch):
     """Run the transform net on a float32 (B, H, W, 3) batch -> float32 numpy in [0, 1]."""
-    import keras
-    if isinstance(model, keras.Model) and keras.backend.backend() == "tensorflow":
+    keras = sys.modules.get("keras")    # not imported: `model` is no Keras model (numpy_net's)
+    if keras is not None and isinstance(model, keras.Model) \
+            and keras.backend.backend() == "tensorflow":
         out = _call_compiled(model, batch)
-    elif isinstance(model, keras.Model):
+    elif keras is not None and isinstance(model, keras.Model):
         out = model.predict_on_batch(batch)
     else:
         out = model(batch)
-    out = keras.ops.convert_to_numpy(out).astype(np.float32, copy=False)
-    return np.clip(out, 0.0, 1.0)
+    out = np.asarray(out if keras is None else keras.ops.convert_to_numpy(out))
+    return np.clip(out.astype(np.float32, copy=False), 0.0, 1.0)
 
 
 def batch_limit(shape, batch_size):
@@ -150,7 +153,7 @@ def _finish(stylized, original, strength, preserve_color):
 
 
 def _too_small(a):
-    return min(a.shape[:2]) < fast_style.MIN_SIDE
+    return min(a.shape[:2]) < MIN_SIDE
 
 
 # --------------------------------------------------------------------------- arrays
@@ -160,9 +163,10 @@ def stylize_images(model, photos, *, batch_size=4, strength=1.0, preserve_color=
                    max_side=None):
     """Repaint a list of images with a transform net -> list of float32 RGB arrays; notebook 02.
 
-    `model`: a keras model, a network file or a bundled name. `photos`: arrays (float [0, 1] or
-    uint8, any sizes) or image paths. Photos of the same size (after `max_side`) run together, up
-    to `batch_size` per network call. `strength` blends with the photo (1: fully repainted,
+    `model`: a keras model, a network file or a bundled name (or any callable batch -> batch,
+    such as a numpy_net network). `photos`: arrays (float [0, 1] or uint8, any sizes) or image
+    paths. Photos of the same size (after `max_side`) run together, up to `batch_size` per
+    network call. `strength` blends with the photo (1: fully repainted,
     0: the photo), `preserve_color` keeps the photo's colours (luminance-only transfer). Each
     output has its (shrunk) photo's size.
     """
@@ -172,7 +176,7 @@ def stylize_images(model, photos, *, batch_size=4, strength=1.0, preserve_color=
     for i, a in enumerate(arrays):
         if _too_small(a):
             raise ValueError(f"photo {i} is {a.shape[1]}x{a.shape[0]} pixels; the transform net "
-                             f"needs at least {fast_style.MIN_SIDE} on each side")
+                             f"needs at least {MIN_SIDE} on each side")
     out = [None] * len(arrays)
     for batch in plan_batches([a.shape for a in arrays], batch_size):
         result = _run_batch(model, np.stack([arrays[i] for i in batch]))
@@ -208,6 +212,25 @@ def _candidates(inputs):
         else:
             raise FileNotFoundError(f"{item}: no such photo or folder")
     return sources
+
+
+def photo_sizes(inputs, max_side=None):
+    """Yield the (H, W) of each photo of `inputs` (files and album folders, as stylize_album
+    takes them) after `max_side`, read from the file headers without decoding the pixels;
+    unreadable files are left out, a missing input raises FileNotFoundError."""
+    from PIL import Image
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    for _, files in _candidates(inputs):
+        for path in files:
+            try:
+                with Image.open(path) as im:
+                    width, height = im.size
+                    if im.getexif().get(0x0112) in (5, 6, 7, 8):     # EXIF: turned a quarter
+                        width, height = height, width
+            except (OSError, ValueError, Image.DecompressionBombError):
+                continue
+            scale = 1.0 if max_side is None else min(1.0, max_side / max(width, height, 1))
+            yield max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def _load_photos(sources, max_side, bar):
@@ -254,7 +277,8 @@ def stylize_album(folder, style, out_folder, *, max_side=None, batch_size=4, str
     """Repaint every photo of an album with a trained fast network; returns the written paths.
 
     `folder`: an album folder, a photo file, or a list of them. `style`: a keras model, a
-    network file (.npz / .keras) or a bundled network name (style_nets.resolve). Writes
+    network file (.npz / .keras) or a bundled network name (style_nets.resolve), or a
+    numpy_net network (the CLI's TensorFlow-free path). Writes
     `<photo stem>_<style>.jpg` (`<stem><suffix>.jpg` when `suffix` is given) into `out_folder`
     (created if missing), each file whole or not at all. Existing files are never replaced unless
     `overwrite=True`: the new file gets a -1, -2, ... name instead; input photos are never
@@ -304,7 +328,7 @@ def stylize_album(folder, style, out_folder, *, max_side=None, batch_size=4, str
         for i, path, img in _load_photos(sources, max_side, bar):
             if _too_small(img):
                 warnings.warn(f"skipping {path}: {img.shape[1]}x{img.shape[0]} pixels is too "
-                              f"small (the network needs {fast_style.MIN_SIDE} on each side)",
+                              f"small (the network needs {MIN_SIDE} on each side)",
                               images.SkippedImageWarning, stacklevel=2)
                 continue
             shape = img.shape[:2]
