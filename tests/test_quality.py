@@ -103,3 +103,24 @@ def test_dark_holes_are_black_where_the_photo_is_lit():
     assert quality.dark_holes(repainted, photo) == 0.0
     repainted[20:26, 30:36] = 0.01                                # a black droplet on the lit part
     assert abs(quality.dark_holes(repainted, photo) - 36 / 2000) < 1e-9
+
+
+def test_every_style_layer_counts_alike():
+    """A picture with the painting's colours and strokes (blocks 1-3, 5) but the photo's block4
+    statistics is mostly painted: 1/5 of the way back to the photo, not all of it, although
+    block4's Gram matrices are 1000x the others' (the old summed measure called it a photo)."""
+    rng = np.random.default_rng(0)
+    layers = (quality.DISTANCE_CONTENT_LAYER,) + tuple(quality.DISTANCE_STYLE_LAYERS)
+    scale = {n: 1000.0 if n == "block4_conv1" else 1.0 for n in layers}
+    feats = {kind: {n: (rng.normal(size=(1, 4, 4, 3)) * scale[n]).astype(np.float32) for n in layers}
+             for kind in ("photo", "art")}
+    feats["image"] = {n: feats["photo" if n in ("block4_conv1", layers[0]) else "art"][n]
+                      for n in layers}
+
+    def extractor(batch):                     # which picture it is, by its grey level
+        return feats[{2: "photo", 8: "art", 5: "image"}[round(float(batch.mean()) * 10)]]
+
+    photo, art, image = (np.full((8, 8, 3), v, np.float32) for v in (0.2, 0.8, 0.5))
+    d = quality.painting_distances(image, photo, art, extractor)
+    assert d["content"] == 0.0
+    assert abs(d["style"] - 0.2) < 1e-6

@@ -103,10 +103,13 @@ def painting_distances(image, photo, painting, extractor=None):
 
     content: mean squared block4_conv2 difference to the photo, as a share of the painting's own
     (the painting resized to the photo's shape): 0 keeps the photo's objects exactly, 1 is as far
-    from them as the painting itself. style: summed squared Gram difference to the painting over
-    block1_conv1 ... block5_conv1, as a share of the photo's own: 0 is the painting's texture and
-    colour statistics, 1 is no more painterly than the photo. A judge independent of any network's
-    training objective (other layers, no weights), for comparing networks and tools.
+    from them as the painting itself. style: at each of block1_conv1 ... block5_conv1 the squared
+    Gram difference to the painting as a share of the photo's own, averaged over the five layers:
+    0 is the painting's colour and texture statistics, 1 is no more painterly than the photo. (Each
+    layer counts alike: summed unscaled, block4_conv1's Grams, 100-1000x the others', outweighed
+    the colours and brush strokes of blocks 1-3, and a tinted photo passed for a painting.) A judge
+    independent of any network's training objective (other layers, no weights), for comparing
+    networks and tools.
     """
     from albumlib import images
     from albumlib.style import losses
@@ -122,13 +125,14 @@ def painting_distances(image, photo, painting, extractor=None):
         diff = np.asarray(feats[a][DISTANCE_CONTENT_LAYER]) - np.asarray(feats[b][DISTANCE_CONTENT_LAYER])
         return float(np.mean(np.square(diff)))
 
-    def style(a, b):
-        return float(sum(np.sum(np.square(np.asarray(losses.gram_matrix(feats[a][n]))
-                                          - np.asarray(losses.gram_matrix(feats[b][n]))))
-                         for n in DISTANCE_STYLE_LAYERS))
+    def style(a, b, layer):
+        return float(np.sum(np.square(np.asarray(losses.gram_matrix(feats[a][layer]))
+                                      - np.asarray(losses.gram_matrix(feats[b][layer])))))
 
+    shares = [style("image", "art", n) / max(style("photo", "art", n), 1e-12)
+              for n in DISTANCE_STYLE_LAYERS]
     return {"content": content("image", "photo") / max(content("art_as_photo", "photo"), 1e-12),
-            "style": style("image", "art") / max(style("photo", "art"), 1e-12)}
+            "style": float(np.mean(shares))}
 
 
 # --------------------------------------------------------------------------- colours from nowhere
