@@ -612,7 +612,7 @@ def load_bundled(style, precision="float32"):
     or inside the multi-style network, computing in `precision`."""
     from albumlib.style import style_nets
     choice = style_nets.find(style)
-    design = fast_style.transform_net_config(style_nets.load(choice.path))
+    design = style_nets.read_npz(choice.path)[0]["architecture"]     # (no second model build)
     return style_nets.load_choice(choice, precision=precision), design
 
 

@@ -185,6 +185,8 @@ def precision_scope(precision):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
 _FASTEST = {}
 
 
@@ -247,12 +249,13 @@ def start_from_base(model, base, start_style=None):
             raise ValueError(f"{base}: has no style {start_style!r} to start from "
                              f"(it has {', '.join(names)})")
         row = names.index(start_style)
+    def pick(rows):                     # the (1, C) starting row of a (n_styles, C) table
+        return np.mean(rows, axis=0, keepdims=True) if row is None else rows[row:row + 1]
+
     source = {layer.name: layer for layer in style_nets.load(base).layers}
     for layer in model.layers:
         weights = source[layer.name].get_weights() if layer.name in source else []
         if isinstance(layer, fast_style.ConditionalInstanceNormalization):
-            pick = (lambda w: np.mean(w, axis=0, keepdims=True)) if row is None else \
-                (lambda w: w[row:row + 1])
             layer.scale.assign(pick(weights[0]))
             layer.offset.assign(pick(weights[1]))
         else:

@@ -308,12 +308,9 @@ def _from_weights(path, meta, weights):
         names = [name for name, _ in expected]
     names = ["/".join(str(n).split("/")[-2:]) for n in names]        # "layer/variable"
     found = dict(zip(names, weights))
-    if len(names) != len(weights) or set(found) != {n for n, _ in expected} or \
-            any(found[n].shape != shape for n, shape in expected):
-        raise ValueError(f"{path}: holds {len(weights)} weight arrays that do not fit the network "
-                         f"it describes ({len(expected)} arrays expected); the file is damaged")
-    if not all(np.all(np.isfinite(w)) for w in weights):
-        raise ValueError(f"{path}: holds weights that are not finite numbers; the file is damaged")
+    fits = len(names) == len(weights) and set(found) == {n for n, _ in expected} and \
+        all(found[n].shape == shape for n, shape in expected)
+    style_nets.check_weights(path, weights, fits, len(expected))
     convs = {layer: (found[f"{layer}_conv/kernel"], found[f"{layer}_conv/bias"])
              for layer, *_ in plan}
     norms = {layer: (found[f"{layer}_in/scale"], found[f"{layer}_in/offset"])

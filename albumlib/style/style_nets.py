@@ -211,14 +211,19 @@ def _load_npz(path):
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: invalid network settings {arch} ({err})") from err
     expected = [tuple(w.shape) for w in model.get_weights()]
-    found = [tuple(w.shape) for w in weights]
-    if expected != found:
-        raise ValueError(f"{path}: holds {len(found)} weight arrays that do not fit the network "
-                         f"it describes ({len(expected)} arrays expected); the file is damaged")
-    if not all(np.all(np.isfinite(w)) for w in weights):
-        raise ValueError(f"{path}: holds weights that are not finite numbers; the file is damaged")
+    check_weights(path, weights, expected == [tuple(w.shape) for w in weights], len(expected))
     model.set_weights(weights)
     return model
+
+
+def check_weights(path, weights, fits, expected_count):
+    """ValueError naming `path` (the file is damaged) when its `weights` do not fit the network it
+    describes (`fits` False) or are not all finite; shared with numpy_net."""
+    if not fits:
+        raise ValueError(f"{path}: holds {len(weights)} weight arrays that do not fit the network "
+                         f"it describes ({expected_count} arrays expected); the file is damaged")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        raise ValueError(f"{path}: holds weights that are not finite numbers; the file is damaged")
 
 
 def _load_keras(path):
