@@ -439,6 +439,12 @@ def _add_train_style_parser(sub):
     adv = p.add_argument_group("advanced options")
     adv.add_argument("--content-weight", type=float, default=None, metavar="F",
                      help="weight of the content loss (default: 1)")
+    adv.add_argument("--style-layers", choices=("equal", "balanced"), default=None,
+                     help="weights of the five style layers: 1/5 each (block4_conv1 then decides "
+                          "the style alone), or balanced on the training photos so that colours "
+                          "and fine strokes count alike (default: balanced with --base, as the "
+                          "bundled network was trained; else equal, which the default style "
+                          "weight was chosen for)")
     adv.add_argument("--tv-weight", type=float, default=None, metavar="F",
                      help="weight of the total-variation loss (default: 3e5)")
     adv.add_argument("--style-size", type=_positive_int, default=d["style_size"], metavar="N",
@@ -709,6 +715,8 @@ def cmd_train_style(args):
         style_weights=tuple(args.style_weights) if args.style_weights and len(names) > 1 else None,
         style_size=args.style_size,
         loss_weights=loss_weights or None, weights=args.weights, base=base)
+    if (args.style_layers or ("balanced" if base else "equal")) == "balanced":
+        config = dataclasses.replace(config, style_layer_weights=fast_train.balanced_layer_weights(config))
     n_images = image_data.dataset_size(data_dir)
     if base:
         print(f"learning {names[0]} on top of {base}: only its (gamma, beta) are trained")
@@ -748,6 +756,9 @@ def cmd_train_style(args):
         info["styles"] = names          # the names that choose and mix them
         if args.style_weights:
             info["style_weights"] = dict(zip(names, args.style_weights))
+    if config.style_layer_weights is not None:     # one row, or a row per style (quality reads it)
+        rows = config.style_layer_weights
+        info["style_layer_weights"] = dict(zip(names, rows)) if config.styles is not None else rows
     name = args.name or (names[0] if len(names) == 1 else "paintings")
     if base:
         learnt = style_nets.export_style(result.model, args.out, name, base, info=info)

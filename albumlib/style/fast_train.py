@@ -49,6 +49,8 @@ class TrainConfig:
     loss_weights: dict = None         # {"content": .., "style": .., "tv": ..}; None: defaults
     weights: str = "auto"             # VGG19 weights
     style_weights: tuple = None       # multi-style: one style weight per style (None: loss_weights')
+    style_layer_weights: object = None  # per style layer (None: 1/L each), or per style and
+                                      # layer (multi-style; balanced_layer_weights)
     base: str = None                  # a multi-style network: learn only the new style's
                                       # (gamma, beta) on top of its frozen convolutions
     base_style: str = None            # with base: start from this style's (gamma, beta), not
@@ -148,6 +150,8 @@ def _build(config, strategy):
     precision = resolve_precision(config)
     keras.utils.set_random_seed(config.seed)   # the same seed gives the same initial network
     weights = {f"{term}_weight": value for term, value in (config.loss_weights or {}).items()}
+    if config.style_layer_weights is not None:
+        weights["style_layer_weights"] = config.style_layer_weights
     with strategy.scope():
         # the transform net and the VGG19 loss compute in the chosen precision, weights stay float32
         with precision_scope(precision):
@@ -224,6 +228,23 @@ def fastest_precision():
             _FASTEST["cpu"] = "bfloat16" if seconds["bfloat16"] * 1.3 <= seconds["float32"] \
                 else "float32"
     return _FASTEST["cpu"]
+
+
+def balanced_layer_weights(config, photos=8):
+    """Style layer weights under which every layer adds alike on the first `photos` training
+    photos: a row per style of a conditional-norm run, else one row (notebook 02)."""
+    from albumlib import images
+    from albumlib.style import fast_style, image_data, styles
+    files = image_data.list_files(config.data_dir)[:photos]
+    if not files:
+        raise ValueError(f"{config.data_dir}: no photos to balance the style layers on")
+    batch = np.stack([images.resize_to(images.load_image(f, max_side=config.crop),
+                                       config.crop, config.crop) for f in files])
+    loss = fast_style.MultiStylePerceptualLoss(
+        [s if isinstance(s, np.ndarray) else styles.load_style(s, max_side=config.style_size)
+         for s in (config.styles or [config.style])], weights=config.weights)
+    table = fast_style.balanced_layer_weights(loss.style_distances(batch))
+    return table if config.styles is not None else table[0]
 
 
 def base_architecture(base):

@@ -17,7 +17,8 @@ def objective_for(network, default_size=256):
     """The PerceptualLoss a trained network was trained with (its stored weights); notebook 02.
 
     `network`: a file, a bundled name, or a style of a multi-style network ("wave",
-    "FILE:wave"): its own style weight (info["style_weights"]) and painting.
+    "FILE:wave"): its own style weight (info["style_weights"]), style layer weights
+    (info["style_layer_weights"]) and painting.
     """
     choice = style_nets.find(network)
     meta = style_nets.info(choice.path)
@@ -34,8 +35,12 @@ def objective_for(network, default_size=256):
         per_style = meta.get("style_weights") or {}
         if choice.mix[0][0] in per_style:
             weights["style"] = per_style[choice.mix[0][0]]
+    layer_weights = meta.get("style_layer_weights")
+    if isinstance(layer_weights, dict):           # one row per style of a multi-style network
+        layer_weights = layer_weights.get(choice.mix[0][0]) if choice.mix else None
     return fast_style.PerceptualLoss(style, content_weight=weights.get("content"),
                                      style_weight=weights.get("style"), tv_weight=weights.get("tv"),
+                                     style_layer_weights=layer_weights,
                                      style_size=meta.get("style_size", default_size))
 
 
