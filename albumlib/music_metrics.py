@@ -40,6 +40,17 @@ Signals are mono float arrays in [-1, 1] (as `albumlib.audio.load_audio` returns
                    the mean of the diagonal of S at lag L, and t the mean of S over all lags in
                    [min_lag, max_lag], (max_L m(L) - t) / (1 - t). About 1 for a clip repeated
                    throughout, about 0 for noise and for signals that never change (silence).
+- onset rate       note onsets a second by albumlib.beats.detect_onsets (spectral flux, peak
+                   picking); a signal's very start is no onset. onset coverage: the share of
+                   whole seconds that hold at least one.
+- novelty          per whole second the mean magnitude spectrum (4096-sample frames, hop 1024);
+                   1 - cosine similarity of consecutive seconds, averaged over the pairs whose
+                   seconds both sound (mean power >= -50 dBFS); 0 when there is no such pair.
+- chroma change    per whole second the pitch-class profile of that spectrum (power of the bins
+                   55 Hz - 5 kHz summed by nearest pitch class, normalised to sum 1); half the L1
+                   distance of consecutive seconds' profiles, averaged like novelty: 0 when the
+                   pitches stay, 1 when all change. A drone scores about 0 on all four; a scale
+                   of one note a second about 0.9 onsets a second, novelty 0.94, chroma change 0.99.
 """
 
 import math
@@ -418,6 +429,79 @@ def loop_score(signal, sr, min_lag=1.0, max_lag=None, hop=1024):
 
 
 # ---------------------------------------------------------------------------------------------
+# Does it move? Onsets, novelty and pitch change from second to second (a drone fails them all)
+# ---------------------------------------------------------------------------------------------
+
+def onset_rate(signal, sr):
+    """Note onsets a second (albumlib.beats.detect_onsets); a drone about 0; notebook 05."""
+    from albumlib import beats
+    x = _as_mono(signal)
+    return len(beats.detect_onsets(x, sr)) / (x.size / sr)
+
+
+def onset_coverage(signal, sr):
+    """Share of the whole seconds that hold at least one onset; notebook 05."""
+    from albumlib import beats
+    x = _as_mono(signal)
+    seconds = x.size // int(sr)
+    if seconds == 0:
+        return 0.0
+    hit = np.unique(np.floor(beats.detect_onsets(x, sr)).astype(int))
+    return float(np.sum(hit < seconds)) / seconds
+
+
+def _second_spectra(x, sr, n_fft=4096, threshold_db=-50.0):
+    """Per whole second: mean magnitude spectrum (seconds, bins) and whether it sounds."""
+    sr = int(sr)
+    seconds = x.size // sr
+    spectra, sounding = [], []
+    for k in range(seconds):
+        power, ms = zip(*_power_chunks(x[k * sr:(k + 1) * sr], n_fft, n_fft // 4))
+        power, ms = np.concatenate(power), np.concatenate(ms)
+        spectra.append(np.sqrt(power.mean(axis=0)))
+        sounding.append(10 * math.log10(max(float(ms.mean()), AMIN)) >= threshold_db)
+    if not seconds:
+        return np.zeros((0, n_fft // 2 + 1)), np.zeros(0, bool)
+    return np.asarray(spectra), np.asarray(sounding, bool)
+
+
+def _pairs_mean(values, sounding):
+    """Mean of a per-pair value over consecutive seconds that both sound (0 if none)."""
+    keep = sounding[1:] & sounding[:-1]
+    return float(np.mean(values[keep])) if keep.any() else 0.0
+
+
+def spectral_novelty(signal, sr):
+    """Mean over consecutive sounding seconds of 1 - cosine similarity of their magnitude
+    spectra: about 0 for a drone, 0.2-0.35 for the bundled pieces; notebook 05."""
+    spectra, sounding = _second_spectra(_as_mono(signal), sr)
+    if len(spectra) < 2:
+        return 0.0
+    unit = spectra / np.maximum(np.linalg.norm(spectra, axis=1, keepdims=True), AMIN)
+    return _pairs_mean(1.0 - np.sum(unit[1:] * unit[:-1], axis=1), sounding)
+
+
+def chroma(spectra, sr, n_fft=4096, fmin=55.0, fmax=5000.0):
+    """Pitch-class profiles (rows, 12; C = 0) of magnitude spectra, each summing to 1; nb 05."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    band = (freqs >= fmin) & (freqs <= fmax)
+    classes = np.round(12 * np.log2(freqs[band] / 440.0) + 69).astype(int) % 12
+    power = np.asarray(spectra)[:, band] ** 2
+    profile = np.stack([power[:, classes == c].sum(axis=1) for c in range(12)], axis=1)
+    return profile / np.maximum(profile.sum(axis=1, keepdims=True), AMIN)
+
+
+def chroma_change(signal, sr):
+    """Mean over consecutive sounding seconds of half the L1 distance of their pitch-class
+    profiles: 0 when the pitches stay, 1 when they all change; notebook 05."""
+    spectra, sounding = _second_spectra(_as_mono(signal), sr)
+    if len(spectra) < 2:
+        return 0.0
+    c = chroma(spectra, sr)
+    return _pairs_mean(0.5 * np.abs(c[1:] - c[:-1]).sum(axis=1), sounding)
+
+
+# ---------------------------------------------------------------------------------------------
 # All at once
 # ---------------------------------------------------------------------------------------------
 
@@ -425,14 +509,17 @@ def evaluate(generated, sr, training=None, heldout=None, reference=None, block_s
              min_lag=1.0):
     """Dict of every metric whose inputs are given (and that the length allows); notebook 05.
 
-    Always: duration_s, rms_dbfs, silence_fraction, clipping_rate, spectral_flatness; click_ratio
+    Always: duration_s, rms_dbfs, silence_fraction, clipping_rate, spectral_flatness, and what
+    a drone fails: onset_rate, onset_coverage, spectral_novelty, chroma_change; click_ratio
     when there are two blocks or more, loop_score when the signal lasts 2 * min_lag + 0.2 s, fad
     with a reference and copy_score with both training and held-out audio.
     """
     x = _as_mono(generated, "generated")
     out = {"duration_s": x.size / sr, "rms_dbfs": rms_dbfs(x),
            "silence_fraction": silence_fraction(x, sr), "clipping_rate": clipping_rate(x),
-           "spectral_flatness": spectral_flatness(x, sr)}
+           "spectral_flatness": spectral_flatness(x, sr), "onset_rate": onset_rate(x, sr),
+           "onset_coverage": onset_coverage(x, sr), "spectral_novelty": spectral_novelty(x, sr),
+           "chroma_change": chroma_change(x, sr)}
     if x.size > block_size:
         out["click_ratio"] = click_ratio(x, block_size)
     if x.size >= (2 * min_lag + 0.2) * sr:  # some lag >= min_lag below half the duration

@@ -42,7 +42,8 @@ from albumlib import audio, music, music_metrics  # noqa: E402
 
 EVAL_BLOCK = 4096
 METRICS = ("rms_dbfs", "silence_fraction", "clipping_rate", "click_ratio", "spectral_flatness",
-           "fad", "copy_score", "loop_score")
+           "fad", "copy_score", "loop_score", "onset_rate", "onset_coverage", "spectral_novelty",
+           "chroma_change")
 
 
 def song_paths(names, music_dir):

@@ -267,7 +267,9 @@ def test_evaluate_skips_what_it_cannot_compute_and_table_renders():
     short = sine(seconds=0.5)
     result = mm.evaluate(short, SR)
     assert set(result) == {"duration_s", "rms_dbfs", "silence_fraction", "clipping_rate",
-                           "spectral_flatness"}
+                           "spectral_flatness", "onset_rate", "onset_coverage",
+                           "spectral_novelty", "chroma_change"}
+    assert result["onset_coverage"] == result["spectral_novelty"] == result["chroma_change"] == 0.0
     longer = mm.evaluate(noise(4.0), SR)
     assert {"click_ratio", "loop_score"} <= set(longer)
     assert "fad" not in longer and "copy_score" not in longer
@@ -280,3 +282,57 @@ def test_evaluate_skips_what_it_cannot_compute_and_table_renders():
     assert lines[1].count("---") == lines[0].count("|") - 1
     assert "| tone | 0.5 |" in lines[2] and lines[2].endswith("– | – |")
     assert "0.56" in lines[3]
+
+
+# ---------------------------------------------------------------------------------------------
+# Does it move? A drone, a scale, silence, real pieces
+# ---------------------------------------------------------------------------------------------
+
+def drone(seconds=8.0):
+    """A sustained C major chord with faint noise: what the report's model composes."""
+    t = np.arange(int(seconds * SR)) / SR
+    chord = sum(0.2 * np.sin(2 * np.pi * f * t) for f in (261.63, 329.63, 392.0))
+    return chord + 0.01 * np.random.default_rng(0).standard_normal(t.size)
+
+
+def scale():
+    """C major up an octave, one piano note a second."""
+    from albumlib import synth
+    notes = [(i, 0.9, p, 0.8) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
+    return synth.render_notes(notes, SR, instrument="piano").astype(np.float64)
+
+
+def moves(x):
+    return {"rate": mm.onset_rate(x, SR), "coverage": mm.onset_coverage(x, SR),
+            "novelty": mm.spectral_novelty(x, SR), "chroma": mm.chroma_change(x, SR)}
+
+
+def test_a_drone_does_not_move_and_a_scale_does():
+    still, steps = moves(drone()), moves(scale())
+    assert still["rate"] <= 0.25 and still["coverage"] <= 0.25
+    assert still["novelty"] < 0.01 and still["chroma"] < 0.01
+    # every note but the first (a signal's start is no onset) is found, one a second
+    assert steps["rate"] == pytest.approx(7 / 8.4, abs=0.15) and steps["coverage"] == 7 / 8
+    assert steps["novelty"] > 0.5 and steps["chroma"] > 0.7
+    assert moves(np.zeros(5 * SR)) == {"rate": 0.0, "coverage": 0.0, "novelty": 0.0, "chroma": 0.0}
+
+
+def test_real_pieces_move_far_more_than_a_drone(pieces):
+    still = moves(drone(30.0))
+    for name, x in pieces.items():
+        m = moves(x)
+        assert m["rate"] > 0.8 and m["coverage"] > 0.6, (name, m)
+        assert m["novelty"] > 10 * max(still["novelty"], 0.005), (name, m)
+        assert m["chroma"] > 0.25 > still["chroma"] + 0.2, (name, m)
+
+
+def test_chroma_puts_a_tone_in_its_pitch_class():
+    n_fft = 4096
+    spectrum = np.abs(np.fft.rfft(sine(440.0, 1.0)[:n_fft] * np.hanning(n_fft)))
+    profile = mm.chroma(spectrum[None], SR, n_fft)[0]
+    assert profile.argmax() == 9 and profile[9] > 0.9 and profile.sum() == pytest.approx(1.0)
+
+
+def test_evaluate_reports_the_movement():
+    out = mm.evaluate(scale(), SR)
+    assert out["onset_rate"] > 0.5 and out["chroma_change"] > 0.7
