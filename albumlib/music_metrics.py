@@ -49,8 +49,9 @@ Signals are mono float arrays in [-1, 1] (as `albumlib.audio.load_audio` returns
 - chroma change    per whole second the pitch-class profile of that spectrum (power of the bins
                    55 Hz - 5 kHz summed by nearest pitch class, normalised to sum 1); half the L1
                    distance of consecutive seconds' profiles, averaged like novelty: 0 when the
-                   pitches stay, 1 when all change. A drone scores about 0 on all four; a scale
-                   of one note a second about 0.9 onsets a second, novelty 0.94, chroma change 0.99.
+                   pitches stay, 1 when all change. A drone scores about 0 on all four; a piano
+                   scale of one note a second 0.9 onsets a second, coverage 1, novelty 0.59,
+                   chroma change 0.84 (the bundled pieces: 1.3-1.5, 0.8, 0.23-0.33, 0.36-0.42).
 """
 
 import math
