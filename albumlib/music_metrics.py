@@ -440,29 +440,33 @@ def onset_rate(signal, sr):
     return len(beats.detect_onsets(x, sr)) / (x.size / sr)
 
 
+def _coverage(onsets, seconds):
+    """Share of `seconds` whole seconds holding at least one of the onset times."""
+    if seconds == 0:
+        return 0.0
+    hit = np.unique(np.floor(onsets).astype(int))
+    return float(np.sum(hit < seconds)) / seconds
+
+
 def onset_coverage(signal, sr):
     """Share of the whole seconds that hold at least one onset; notebook 05."""
     from albumlib import beats
     x = _as_mono(signal)
-    seconds = x.size // int(sr)
-    if seconds == 0:
-        return 0.0
-    hit = np.unique(np.floor(beats.detect_onsets(x, sr)).astype(int))
-    return float(np.sum(hit < seconds)) / seconds
+    return _coverage(beats.detect_onsets(x, sr), x.size // int(sr))
 
 
 def _second_spectra(x, sr, n_fft=4096, threshold_db=-50.0):
     """Per whole second: mean magnitude spectrum (seconds, bins) and whether it sounds."""
     sr = int(sr)
     seconds = x.size // sr
+    if not seconds:
+        return np.zeros((0, n_fft // 2 + 1)), np.zeros(0, bool)
     spectra, sounding = [], []
     for k in range(seconds):
         power, ms = zip(*_power_chunks(x[k * sr:(k + 1) * sr], n_fft, n_fft // 4))
         power, ms = np.concatenate(power), np.concatenate(ms)
         spectra.append(np.sqrt(power.mean(axis=0)))
         sounding.append(10 * math.log10(max(float(ms.mean()), AMIN)) >= threshold_db)
-    if not seconds:
-        return np.zeros((0, n_fft // 2 + 1)), np.zeros(0, bool)
     return np.asarray(spectra), np.asarray(sounding, bool)
 
 
@@ -472,14 +476,18 @@ def _pairs_mean(values, sounding):
     return float(np.mean(values[keep])) if keep.any() else 0.0
 
 
-def spectral_novelty(signal, sr):
-    """Mean over consecutive sounding seconds of 1 - cosine similarity of their magnitude
-    spectra: about 0 for a drone, 0.2-0.35 for the bundled pieces; notebook 05."""
-    spectra, sounding = _second_spectra(_as_mono(signal), sr)
+def _novelty(spectra, sounding):
+    """spectral_novelty of per-second spectra (_second_spectra)."""
     if len(spectra) < 2:
         return 0.0
     unit = spectra / np.maximum(np.linalg.norm(spectra, axis=1, keepdims=True), AMIN)
     return _pairs_mean(1.0 - np.sum(unit[1:] * unit[:-1], axis=1), sounding)
+
+
+def spectral_novelty(signal, sr):
+    """Mean over consecutive sounding seconds of 1 - cosine similarity of their magnitude
+    spectra: about 0 for a drone, 0.2-0.35 for the bundled pieces; notebook 05."""
+    return _novelty(*_second_spectra(_as_mono(signal), sr))
 
 
 def chroma(spectra, sr, n_fft=4096, fmin=55.0, fmax=5000.0):
@@ -492,14 +500,30 @@ def chroma(spectra, sr, n_fft=4096, fmin=55.0, fmax=5000.0):
     return profile / np.maximum(profile.sum(axis=1, keepdims=True), AMIN)
 
 
-def chroma_change(signal, sr):
-    """Mean over consecutive sounding seconds of half the L1 distance of their pitch-class
-    profiles: 0 when the pitches stay, 1 when they all change; notebook 05."""
-    spectra, sounding = _second_spectra(_as_mono(signal), sr)
+def _chroma_change(spectra, sounding, sr):
+    """chroma_change of per-second spectra (_second_spectra)."""
     if len(spectra) < 2:
         return 0.0
     c = chroma(spectra, sr)
     return _pairs_mean(0.5 * np.abs(c[1:] - c[:-1]).sum(axis=1), sounding)
+
+
+def chroma_change(signal, sr):
+    """Mean over consecutive sounding seconds of half the L1 distance of their pitch-class
+    profiles: 0 when the pitches stay, 1 when they all change; notebook 05."""
+    return _chroma_change(*_second_spectra(_as_mono(signal), sr), sr)
+
+
+def movement(x, sr):
+    """onset_rate, onset_coverage, spectral_novelty and chroma_change of a mono signal, its
+    onsets and per-second spectra computed once (evaluate's); notebook 05."""
+    from albumlib import beats
+    onsets = beats.detect_onsets(x, sr)
+    spectra, sounding = _second_spectra(x, sr)
+    return {"onset_rate": len(onsets) / (x.size / sr),
+            "onset_coverage": _coverage(onsets, x.size // int(sr)),
+            "spectral_novelty": _novelty(spectra, sounding),
+            "chroma_change": _chroma_change(spectra, sounding, sr)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,9 +542,7 @@ def evaluate(generated, sr, training=None, heldout=None, reference=None, block_s
     x = _as_mono(generated, "generated")
     out = {"duration_s": x.size / sr, "rms_dbfs": rms_dbfs(x),
            "silence_fraction": silence_fraction(x, sr), "clipping_rate": clipping_rate(x),
-           "spectral_flatness": spectral_flatness(x, sr), "onset_rate": onset_rate(x, sr),
-           "onset_coverage": onset_coverage(x, sr), "spectral_novelty": spectral_novelty(x, sr),
-           "chroma_change": chroma_change(x, sr)}
+           "spectral_flatness": spectral_flatness(x, sr), **movement(x, sr)}
     if x.size > block_size:
         out["click_ratio"] = click_ratio(x, block_size)
     if x.size >= (2 * min_lag + 0.2) * sr:  # some lag >= min_lag below half the duration

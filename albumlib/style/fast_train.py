@@ -141,11 +141,8 @@ def load_checkpoint(path, model, optimizer, config=None):
 def _build(config, strategy):
     """Model, optimiser and perceptual loss, created inside the strategy's scope."""
     import keras
-    from albumlib.style import fast_style, styles
+    from albumlib.style import fast_style
 
-    def style_image(style):
-        return style if isinstance(style, np.ndarray) else styles.load_style(
-            style, max_side=config.style_size)
     multi = config.styles
     precision = resolve_precision(config)
     keras.utils.set_random_seed(config.seed)   # the same seed gives the same initial network
@@ -162,12 +159,12 @@ def _build(config, strategy):
             if config.base:
                 start_from_base(model, config.base, config.base_style)
             if multi is None:
-                loss_fn = fast_style.PerceptualLoss(style_image(config.style),
+                loss_fn = fast_style.PerceptualLoss(style_array(config.style, config.style_size),
                                                     weights=config.weights, **weights)
             else:
                 loss_fn = fast_style.MultiStylePerceptualLoss(
-                    [style_image(s) for s in multi], style_weights=config.style_weights,
-                    weights=config.weights, **weights)
+                    [style_array(s, config.style_size) for s in multi],
+                    style_weights=config.style_weights, weights=config.weights, **weights)
         optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         if precision == "float16":      # float16 gradients underflow without loss scaling
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -230,19 +227,25 @@ def fastest_precision():
     return _FASTEST["cpu"]
 
 
+def style_array(style, size):
+    """A style as RGB: an array as given, a name or path loaded at long side `size` (nb 02)."""
+    from albumlib.style import styles
+    return style if isinstance(style, np.ndarray) else styles.load_style(style, max_side=size)
+
+
 def balanced_layer_weights(config, photos=8):
     """Style layer weights under which every layer adds alike on the first `photos` training
     photos: a row per style of a conditional-norm run, else one row (notebook 02)."""
     from albumlib import images
-    from albumlib.style import fast_style, image_data, styles
+    from albumlib.style import fast_style, image_data
     files = image_data.list_files(config.data_dir)[:photos]
     if not files:
         raise ValueError(f"{config.data_dir}: no photos to balance the style layers on")
     batch = np.stack([images.resize_to(images.load_image(f, max_side=config.crop),
                                        config.crop, config.crop) for f in files])
     loss = fast_style.MultiStylePerceptualLoss(
-        [s if isinstance(s, np.ndarray) else styles.load_style(s, max_side=config.style_size)
-         for s in (config.styles or [config.style])], weights=config.weights)
+        [style_array(s, config.style_size) for s in (config.styles or [config.style])],
+        weights=config.weights)
     table = fast_style.balanced_layer_weights(loss.style_distances(batch))
     return table if config.styles is not None else table[0]
 
