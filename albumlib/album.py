@@ -415,7 +415,8 @@ def sample_soundtrack(seconds, seed=0, sr=video.AUDIO_SR):
 
 
 def _default_bundle_dir():
-    from albumlib import music, paths
+    from albumlib import paths
+    from albumlib.music import report as music
 
     try:
         return paths.data_path(music.DEFAULT_BUNDLE)
@@ -427,7 +428,7 @@ def _prepare_music(music, music_model, notes, say):
     """Before phase 1: ("file", (signal, sr), text) / ("model", bundle, text) /
     ("samples", None, text) / ("none", None, text). Raises for a bad explicit choice."""
     from albumlib import audio
-    from albumlib import music as music_lib
+    from albumlib.music import report as music_lib
 
     if music is not None and music_model is not None:
         raise ValueError("give either music (a track) or music_model (a model that composes), "
@@ -453,7 +454,7 @@ def _prepare_music(music, music_model, notes, say):
             why = f"the bundled music model could not be read ({e})"
     note = (f"note: {why}; the soundtrack is a bundled sample piece from data/music instead "
             f"(pass --music FILE to use your own track, or --music-model DIR for a model "
-            f"trained with albumlib.music_train)")
+            f"trained with albumlib.music.report_train)")
     notes.append(note)
     say(note)
     return "samples", None, "bundled sample music"
@@ -462,7 +463,7 @@ def _prepare_music(music, music_model, notes, say):
 def _soundtrack(kind, source, text, seconds, seed, progress, store_dir):
     """Phase 2: (audio for make_video, description, saved WAV or None)."""
     from albumlib import audio
-    from albumlib import music as music_lib
+    from albumlib.music import report as music_lib
 
     if kind == "none":
         return None, text, None

@@ -113,7 +113,7 @@ _STYLE_HELP = ("bundled fast network (data/fast_styles: starry_night, wave, the_
                "repeat to give the photos different styles in turn")
 _MUSIC_HELP = ("a music file (mp3, wav, flac, ogg, m4a, ...) to use as the soundtrack instead "
                "of composing one; 'none' for a silent film")
-_MUSIC_MODEL_HELP = ("a music model bundle folder (albumlib.music_train's export) that composes "
+_MUSIC_MODEL_HELP = ("a music model bundle folder (albumlib.music.report_train's export) that composes "
                      "the soundtrack (default: the bundled data/music_model; without one, "
                      "bundled sample pieces play, with a note)")
 

@@ -5,7 +5,7 @@ A checkpoint is one .npz file (no pickles): the model's arrays `model_0000...`, 
 bytes, and any extra arrays. It is written to a temporary file and renamed, so a crash never
 leaves half a checkpoint; beside it go history.json and loss_curve.png, each written whole.
 Taught in notebooks 02 and 04; the training loops themselves live in albumlib.style.fast_train
-and albumlib.music_train.
+and albumlib.music.report_train.
 """
 
 import dataclasses

@@ -120,7 +120,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from albumlib import audio, music_data  # noqa: E402  (numpy only: no TensorFlow in children)
+from albumlib import audio  # noqa: E402  (numpy only: no TensorFlow in children)
+from albumlib.music import dataset as music_data  # noqa: E402
 
 SR = 44100
 BLOCK = 44100
@@ -281,7 +282,7 @@ def folder_bytes(folder):
 
 
 def _run_build(folder, out_dir):
-    from albumlib import music_data
+    from albumlib.music import dataset as music_data
     report = music_data.build_dataset(folder, out_dir, progress=False, verbose=False)
     if report.skipped:
         raise RuntimeError(f"build_dataset skipped {report.skipped}")
@@ -319,7 +320,7 @@ def child_main(spec_json):
     backends = set()
     # each branch imports its modules and warms up before the clock starts
     if mode == "build":
-        importlib.import_module("albumlib.music_data")
+        importlib.import_module("albumlib.music.dataset")
         if spec.get("warmup_folder"):
             _run_build(spec["warmup_folder"], Path(spec["out_dir"]) / "warmup")
         run = functools.partial(_run_build, spec["folder"], Path(spec["out_dir"]) / "features")

@@ -44,7 +44,7 @@ def _peak_rss_mb():
 def child_train(batch, steps):
     """In a child: median seconds per training step of the report's model."""
     import numpy as np
-    from albumlib import music
+    from albumlib.music import report as music
     model = music.build_report_model()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 10, 88200), dtype=np.float32) * 0.1
@@ -60,7 +60,7 @@ def child_train(batch, steps):
 
 def child_generate(seconds):
     """In a child: wall time of composing `seconds` of music with the bundled model."""
-    from albumlib import music
+    from albumlib.music import report as music
     music.compose(seconds=1.0, seed=1)  # warm-up: loads the bundle, traces the model
     start = time.perf_counter()
     signal = music.compose(seconds=seconds, seed=0)

@@ -1,11 +1,11 @@
-"""Music model quality on songs it did not train on (issue 5): the metrics of albumlib.music_metrics.
+"""Music model quality on songs it did not train on (issue 5): the metrics of albumlib.music.metrics.
 
 Run: `python benchmarks/bench_music_quality.py WORK_DIR [WORK_DIR ...] [--seconds 20] [--noise 0]`
 where each WORK_DIR was trained by scripts/train_music_model.py (it holds bundle/), or a bundle
 folder itself (e.g. data/music_model). Prints one JSON line per model and a Markdown table with two
 reference rows of real music, for benchmarks/RESULTS.md.
 
-For each model: compose `seconds` of music (albumlib.music.compose) from the bundle's first seed
+For each model: compose `seconds` of music (albumlib.music.report.compose) from the bundle's first seed
 sequence (a window of a training song; the seed itself is not part of the output) with a fixed
 random seed (with `--seeds K`: K compositions, from seed sequences 0..K-1 with random seeds
 --seed + 0..K-1, averaged; a second table gives each metric's range), then
@@ -38,7 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from albumlib import audio, music, music_metrics  # noqa: E402
+from albumlib import audio  # noqa: E402
+from albumlib.music import metrics as music_metrics, report as music  # noqa: E402
 
 EVAL_BLOCK = 4096
 METRICS = ("rms_dbfs", "silence_fraction", "clipping_rate", "click_ratio", "spectral_flatness",

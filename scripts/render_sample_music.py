@@ -5,7 +5,7 @@
 
 Each piece is read from the score corpus inside the music21 wheel (no download), turned into notes
 (onset and duration in seconds at a fixed tempo, MIDI pitch, velocity, part), rendered by
-albumlib.synth and encoded as MP3 (mono, 44.1 kHz) with the ffmpeg binary of imageio-ffmpeg. Every
+albumlib.music.synth and encoded as MP3 (mono, 44.1 kHz) with the ffmpeg binary of imageio-ffmpeg. Every
 file is written whole or not at all, then decoded again to print its duration and peak. The script
 also writes data/music/ATTRIBUTION.md. music21 is needed only here: albumlib never imports it.
 """
@@ -23,7 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from albumlib import fileio, synth  # noqa: E402
+from albumlib import fileio  # noqa: E402
+from albumlib.music import synth  # noqa: E402
 
 SR = 44100
 MAX_TOTAL_BYTES = 5_000_000
@@ -180,7 +181,7 @@ Made by `scripts/render_sample_music.py` (`pip install -r scripts/requirements-r
 `python scripts/render_sample_music.py`): each score was read from the corpus shipped inside the
 music21 {music21_version} wheel, played at the fixed tempo below (a quarter note more at each
 fermata, no repeats, cut at a bar line), rendered by the project's own numpy synthesiser
-(`albumlib/synth.py`: additive harmonics, ADSR envelopes, seeded phases) and encoded by ffmpeg's
+(`albumlib/music/synth.py`: additive harmonics, ADSR envelopes, seeded phases) and encoded by ffmpeg's
 libmp3lame at {bitrate.removesuffix('k')} kbit/s, mono, 44.1 kHz. No recording or sample of
 anyone's performance is used: the audio holds only the notes of the scores.
 
@@ -244,7 +245,7 @@ def main(argv=None):
                                         tail=1.0, fade=0.3, seed=0)
             encode_mp3(signal, dst, args.bitrate, {
                 "title": title, "artist": composer.split(" (")[0],
-                "comment": f"music21 corpus {where}; rendered by albumlib.synth"})
+                "comment": f"music21 corpus {where}; rendered by albumlib.music.synth"})
         if not dst.is_file():
             sys.exit(f"{dst} is missing: render it too (drop --only)")
         audio = decode(dst)

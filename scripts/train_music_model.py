@@ -5,17 +5,17 @@
         [--batch 8] [--noise 0 0.3] [--seconds 20] [--work outputs/music_variants] [--bundle]
         [--generation-noise 0.3]
 
-Trains into WORK/NAME with albumlib.music_train.train (all songs of data/music, the same
+Trains into WORK/NAME with albumlib.music.report_train.train (all songs of data/music, the same
 held-out split for every variant: val_fraction 0.2, seed 0; the scaler is fitted on the training
 songs only; weights stored as float16, as shipped), then for each --noise value composes
 --seconds of music from the bundle's first seed (a window of a training song) with a fixed
-random seed and evaluates it with albumlib.music_metrics.evaluate against the training and the
+random seed and evaluates it with albumlib.music.metrics.evaluate against the training and the
 held-out songs (benchmarks/bench_music_quality.py). Prints one JSON line per noise value and
 writes them to WORK/NAME/metrics.json.
 
 --bundle copies the bundle (float16 weights, at most 20 MB) to data/music_model/ and writes
 data/music_model/TRAINING.md (variant, data, epochs, time, metrics of each --noise value);
-`albumlib.music.compose()` with no arguments then uses it (at --generation-noise).
+`albumlib.music.report.compose()` with no arguments then uses it (at --generation-noise).
 """
 
 import argparse
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_music_quality as bench  # noqa: E402
-from albumlib import music, music_train  # noqa: E402
+from albumlib.music import report as music, report_train as music_train  # noqa: E402
 
 MAX_BUNDLE_BYTES = 20 * 1024 * 1024
 
@@ -121,7 +121,7 @@ def ship(args, tc, result, seconds, rows):
         "",
         bench.table(rows),
         "",
-        f"`albumlib.music.compose()` uses this model with noise {args.generation_noise:g} by "
+        f"`albumlib.music.report.compose()` uses this model with noise {args.generation_noise:g} by "
         "default (`info[\"generation_noise\"]` in bundle.json); pass `noise=` for another.",
         "",
     ]

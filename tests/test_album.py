@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from albumlib import album, audio, images, music, video
-from albumlib.music import MusicConfig
+from albumlib import album, audio, images, video
+from albumlib.music import report as music
+from albumlib.music.report import MusicConfig
 
 SIZE = "160x90"
 FPS = 30

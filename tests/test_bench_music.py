@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_music  # noqa: E402
 import bench_music_quality as quality  # noqa: E402
-from albumlib import music  # noqa: E402
+from albumlib.music import report as music  # noqa: E402
 
 
 @pytest.mark.parametrize("batch", [1, 8])

@@ -1,4 +1,4 @@
-"""Tests of albumlib.music: the report's model, framing, generation, bundles, compose."""
+"""Tests of albumlib.music.report: the report's model, framing, generation, bundles, compose."""
 
 import json
 
@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from albumlib import audio, music
-from albumlib.music import MusicConfig
+from albumlib import audio
+from albumlib.music import report as music
+from albumlib.music.report import MusicConfig
 
 SR = 8000
 TINY = MusicConfig(kind="rfft", block_size=64, seq_len=4, dense_in=8, hidden=8, sr=SR)

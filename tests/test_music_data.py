@@ -1,4 +1,4 @@
-"""Tests of albumlib.music_data: FFT-block shards on disk and tf.data sequences (notebook 03)."""
+"""Tests of albumlib.music.dataset: FFT-block shards on disk and tf.data sequences (notebook 03)."""
 
 import json
 import os
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from albumlib import audio, music_data
+from albumlib import audio
+from albumlib.music import dataset as music_data
 from albumlib.audio import AudioError, SkippedAudioWarning
 from test_audio import ffmpeg_processes
 

@@ -1,4 +1,4 @@
-"""albumlib.music_metrics on audio whose answer is known: silence, noise, copies, loops, music."""
+"""albumlib.music.metrics on audio whose answer is known: silence, noise, copies, loops, music."""
 
 import math
 from pathlib import Path
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from albumlib import audio
-from albumlib import music_metrics as mm
+from albumlib.music import metrics as mm
 
 ROOT = Path(__file__).resolve().parents[1]
 MUSIC = ROOT / "data" / "music"
@@ -297,7 +297,7 @@ def drone(seconds=8.0):
 
 def scale():
     """C major up an octave, one piano note a second, each starting mid-second."""
-    from albumlib import synth
+    from albumlib.music import synth
     notes = [(i + 0.5, 0.9, p, 0.8) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
     return synth.render_notes(notes, SR, instrument="piano").astype(np.float64)
 

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from albumlib import audio, music, music_data, music_train
-from albumlib.music import MusicConfig
+from albumlib import audio
+from albumlib.music import report as music, dataset as music_data, report_train as music_train
+from albumlib.music.report import MusicConfig
 from pyrun import run_python
 
 SR = 8000
@@ -201,7 +202,7 @@ def test_mirrored_strategy_on_two_cpu_replicas_matches_one_device(tmp_path, song
         import json
         from pathlib import Path
         from test_music_train import tiny_config
-        from albumlib import music_train
+        from albumlib.music import report_train as music_train
         out, songs = Path({str(tmp_path)!r}), Path({str(songs)!r})
         uneven = music_train.train(tiny_config(out / "m", songs, epochs=2, batch_size=17),
                                    strategy=strategy, progress=False)

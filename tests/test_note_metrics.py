@@ -1,9 +1,9 @@
-"""albumlib.note_metrics on note lists whose answers are known: a scale, a chord, a cluster, copies."""
+"""albumlib.music.note_metrics on note lists whose answers are known: a scale, a chord, a cluster, copies."""
 
 import numpy as np
 import pytest
 
-from albumlib import note_metrics as nm
+from albumlib.music import note_metrics as nm
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 

@@ -1,4 +1,4 @@
-"""albumlib.synth (the numpy synthesiser) and the sample music it rendered into data/music/."""
+"""albumlib.music.synth (the numpy synthesiser) and the sample music it rendered into data/music/."""
 
 import subprocess
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from albumlib import synth
+from albumlib.music import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 MUSIC = ROOT / "data" / "music"
@@ -124,7 +124,7 @@ def test_render_notes_edge_cases():
 
 
 def test_synth_does_not_need_music21():
-    source = (ROOT / "albumlib" / "synth.py").read_text()
+    source = (ROOT / "albumlib" / "music" / "synth.py").read_text()
     assert "music21" not in source  # a re-rendering tool only, not a run-time dependency
 
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, fileio
-from .audio import AudioError, BlockStats, SkippedAudioWarning
+from .. import audio, fileio
+from ..audio import AudioError, BlockStats, SkippedAudioWarning
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"

@@ -1,8 +1,8 @@
 """Training the music model on an on-disk music dataset, with exact resume (notebook 04).
 
 The TensorFlow parts live here (tf.data input, GradientTape step, tf.distribute strategy); the
-model, features and generation are keras/numpy code in albumlib.music, the dataset is
-albumlib.music_data.
+model, features and generation are keras/numpy code in albumlib.music.report, the dataset is
+albumlib.music.dataset.
 
 What `train` does:
 - builds (or updates) the on-disk FFT-block dataset of the music folder with
@@ -19,7 +19,7 @@ What `train` does:
   history.json and loss_curve.png; on restart it resumes from the checkpoint and says so;
 - stops with FloatingPointError when a loss becomes NaN or infinite, without writing anything:
   the last checkpoint stays the last good one;
-- exports a bundle (albumlib.music.save_bundle) to out_dir/bundle at the end.
+- exports a bundle (albumlib.music.report.save_bundle) to out_dir/bundle at the end.
 
 For "ola" framing the features of each song are made from the dataset's blocks of half a frame
 (the signal is exactly recoverable from them) and cached in out_dir/features.
@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import audio, music, music_data, training
+from albumlib import audio, training
+from albumlib.music import report as music, dataset as music_data
 from albumlib.fileio import atomic_path
-from albumlib.music import MusicConfig
+from albumlib.music.report import MusicConfig
 
 CHECKPOINT = training.CHECKPOINT
 HISTORY = training.HISTORY

@@ -21,7 +21,7 @@ state ("stateful"). `blocks_to_audio` denormalises and inverts; `compose` does e
 bundle (`save_bundle`/`load_bundle`: JSON + one .npz, no pickles) to WAV and MP3 files.
 
 Model code is keras.layers / keras.ops only (any Keras backend); the TensorFlow training loop is in
-albumlib.music_train.
+albumlib.music.report_train.
 """
 
 import dataclasses
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, fileio
+from .. import audio, fileio
 
 FRAMINGS = ("blocks", "ola")
 BUNDLE_FORMAT = "albumlib-music-bundle"
@@ -207,7 +207,7 @@ def _model_sizes(model):
     try:
         dense_in, lstm = model.get_layer("dense_in"), model.get_layer("lstm")
     except ValueError as e:
-        raise ValueError("stateful generation needs a model built by albumlib.music "
+        raise ValueError("stateful generation needs a model built by albumlib.music.report "
                          "(layers dense_in, lstm, dense_out)") from e
     _, seq_len, features = model.input_shape
     return seq_len, features, dense_in.layer.units, lstm.units
@@ -520,7 +520,7 @@ def save_bundle(directory, model, config, scaler, seeds, info=None, *, feature_s
 
 def _bundle_dir(directory):
     if directory is None:
-        from . import paths
+        from .. import paths
         directory = paths.data_path(DEFAULT_BUNDLE)
     return Path(directory)
 
@@ -531,7 +531,7 @@ def load_bundle(directory=None, compile=False):
     meta_path, arrays_path = directory / BUNDLE_JSON, directory / BUNDLE_ARRAYS
     if not meta_path.is_file() or not arrays_path.is_file():
         raise FileNotFoundError(f"{directory}: not a music model bundle (needs {BUNDLE_JSON} and "
-                                f"{BUNDLE_ARRAYS}); train one with albumlib.music_train")
+                                f"{BUNDLE_ARRAYS}); train one with albumlib.music.report_train")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:

@@ -1,6 +1,6 @@
 """Measuring composed notes, not audio: what a listener hears in a score (taught in notebook 05).
 
-A note is (onset s, duration s, MIDI pitch, velocity 0-1[, part]), as `albumlib.synth.render_notes`
+A note is (onset s, duration s, MIDI pitch, velocity 0-1[, part]), as `albumlib.music.synth.render_notes`
 takes them. Definitions:
 
 - pitch-class histogram  share of the sounding time of each pitch class (C = 0), each note
