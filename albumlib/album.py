@@ -414,21 +414,14 @@ def sample_soundtrack(seconds, seed=0, sr=video.AUDIO_SR):
     return np.concatenate(parts) if len(parts) > 1 else parts[0], sr, used
 
 
-def _default_bundle_dir():
-    from albumlib import paths
-    from albumlib.music import report as music
-
-    try:
-        return paths.data_path(music.DEFAULT_BUNDLE)
-    except FileNotFoundError:
-        return Path("data") / music.DEFAULT_BUNDLE
+DEFAULT_MUSIC_MODEL = "notes"     # the bundled note model (albumlib.music.soundtrack.load_model)
 
 
 def _prepare_music(music, music_model, notes, say):
     """Before phase 1: ("file", (signal, sr), text) / ("model", bundle, text) /
     ("samples", None, text) / ("none", None, text). Raises for a bad explicit choice."""
     from albumlib import audio
-    from albumlib.music import report as music_lib
+    from albumlib.music import soundtrack
 
     if music is not None and music_model is not None:
         raise ValueError("give either music (a track) or music_model (a model that composes), "
@@ -437,51 +430,61 @@ def _prepare_music(music, music_model, notes, say):
         if _is_none(music):
             return "none", None, "no music (a silent film)"
         path = Path(music).expanduser()
-        audio._checked_file(path)
+        audio.check_readable(path)
         signal = audio.load_audio(path, sr=video.AUDIO_SR)
         return "file", (signal, video.AUDIO_SR), f"the track {path}"
     if music_model is not None:
-        bundle = music_lib.load_bundle(Path(music_model).expanduser())
+        bundle = soundtrack.load_model(music_model)
         return "model", bundle, f"composed by the music model {bundle.path}"
-    default = _default_bundle_dir()
-    if not (default / music_lib.BUNDLE_JSON).is_file():
-        why = f"no music model is bundled yet ({default} is missing)"
-    else:
-        try:
-            bundle = music_lib.load_bundle(default)
-            return "model", bundle, f"composed by the bundled music model {default}"
-        except (OSError, ValueError) as e:
-            why = f"the bundled music model could not be read ({e})"
+    try:
+        bundle = soundtrack.load_model(DEFAULT_MUSIC_MODEL)
+        return "model", bundle, f"composed by the default music model {bundle.path}"
+    except (OSError, ValueError) as e:
+        why = f"the default music model could not be read ({e})"
     note = (f"note: {why}; the soundtrack is a bundled sample piece from data/music instead "
             f"(pass --music FILE to use your own track, or --music-model DIR for a model "
-            f"trained with albumlib.music.report_train)")
+            f"made by `python -m albumlib train-music`)")
     notes.append(note)
     say(note)
     return "samples", None, "bundled sample music"
 
 
-def _soundtrack(kind, source, text, seconds, seed, progress, store_dir):
-    """Phase 2: (audio for make_video, description, saved WAV or None)."""
+class _Peak:
+    """Passes chunks through, keeping the largest absolute sample seen."""
+
+    def __init__(self):
+        self.value = 0.0
+
+    def __call__(self, chunk):
+        if len(chunk):
+            self.value = max(self.value, float(np.max(np.abs(chunk))))
+        return chunk
+
+
+def _soundtrack(kind, source, text, seconds, seed, progress, store_dir, scratch):
+    """Phase 2: (audio for make_video, description, saved WAV or None). Composed music is
+    streamed to soundtrack.wav in store_dir (or scratch) and played from there."""
     from albumlib import audio
-    from albumlib.music import report as music_lib
+    from albumlib.music import soundtrack
 
     if kind == "none":
         return None, text, None
     if kind == "file":
         return source, text, None
     if kind == "model":
-        signal = music_lib.compose(source, seconds=seconds + MUSIC_TAIL_SECONDS, seed=seed,
-                                   progress=progress)
-        sr = source.config.sr
-        peak = float(np.max(np.abs(signal))) if signal.size else 0.0
-        if not np.isfinite(peak) or peak < 1e-4:
+        length = seconds + MUSIC_TAIL_SECONDS
+        where = Path(store_dir if store_dir is not None else scratch) / "soundtrack.wav"
+        peak = _Peak()
+        chunks = (soundtrack.chunks(source, length, seed) if soundtrack.is_note_model(source)
+                  else soundtrack.report.iter_compose(source, length, seed=seed))
+        wav = audio.save_stream(where, map(peak, chunks), soundtrack.sample_rate(source),
+                                overwrite=True)[0]
+        if not np.isfinite(peak.value) or peak.value < 1e-4:
             warnings.warn(f"the music composed by {source.path} is silent or broken "
-                          f"(peak {peak:.3g}); the film will be quiet", UserWarning,
+                          f"(peak {peak.value:.3g}); the film will be quiet", UserWarning,
                           stacklevel=3)
-        wav = None
-        if store_dir is not None:
-            wav = audio.save_wav(Path(store_dir) / "soundtrack.wav", signal, sr, overwrite=True)
-        return (signal, sr), f"{text} ({seconds + MUSIC_TAIL_SECONDS:.1f} s, seed {seed})", wav
+        kept = wav if store_dir is not None else None
+        return str(wav), f"{text} ({length:.1f} s, seed {seed})", kept
     signal, sr, used = sample_soundtrack(seconds + MUSIC_TAIL_SECONDS, seed)
     names = ", ".join(p.name for p in used)
     return (signal, sr), f"bundled sample music: {names}", None
@@ -573,7 +576,8 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
         film_seconds = len(items) * float(seconds_per_photo)
         track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds,
                                              music_seed, progress,
-                                             Path(work_dir) if work_dir is not None else None)
+                                             Path(work_dir) if work_dir is not None else None,
+                                             Path(tmp))
         timings["music"] = music_seconds + time.perf_counter() - t
         say(f"phase 2/3 music: {music_text} in {timings['music']:.1f} s")
 

@@ -89,7 +89,7 @@ def _ffmpeg_problem(stderr, default="ffmpeg could not decode it"):
     return f"{default}: {' | '.join(lines[:2])}" if lines else default
 
 
-def _checked_file(path):
+def check_readable(path):
     """Return `path` as an absolute Path, or raise if it is missing, a folder or empty."""
     path = Path(path)
     if not path.exists():
@@ -194,7 +194,7 @@ class _Decoder:
         self.fast = bool(fast) and _ffmpeg_major() >= 7
         self._err = tempfile.TemporaryFile()  # a file, not a pipe: ffmpeg never blocks on it
         try:
-            self.path = _checked_file(path)
+            self.path = check_readable(path)
             with open(self.path, "rb") as source:  # ffmpeg's stdin (see _decode_command)
                 self.proc = subprocess.Popen(_decode_command(self.path, sr, self.fast),
                                              stdin=source, stdout=subprocess.PIPE,
@@ -453,7 +453,7 @@ def _load_scipy(path, sr):
     """Read a WAV file with scipy, average its channels and resample to `sr`."""
     from scipy.io import wavfile
 
-    path = _checked_file(path)
+    path = check_readable(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", wavfile.WavFileWarning)  # unknown chunks: harmless
@@ -544,7 +544,7 @@ def iter_audio_folder(folder, sr=44100, recursive=False, backend="auto", progres
 # Writing
 # ---------------------------------------------------------------------------------------------
 
-def _checked_output(path, suffixes, overwrite):
+def check_output(path, suffixes, overwrite):
     """Return `path` as a Path after refusing wrong extensions, folders and existing files."""
     path = Path(path)
     if path.suffix.lower() not in suffixes:
@@ -569,7 +569,7 @@ def save_wav(path, signal, sr, overwrite=False):
     """Write a signal in [-1, 1] as 16-bit WAV (clipped) whole or not at all; notebook 05."""
     from scipy.io import wavfile
 
-    path = _checked_output(path, WAV_EXTENSIONS, overwrite)
+    path = check_output(path, WAV_EXTENSIONS, overwrite)
     pcm = np.rint(_as_signal(signal) * 32767).astype(np.int16)
     with fileio.atomic_path(path) as tmp:
         wavfile.write(tmp, int(sr), pcm)
@@ -578,7 +578,7 @@ def save_wav(path, signal, sr, overwrite=False):
 
 def save_mp3(path, signal, sr, bitrate="128k", overwrite=False):
     """Encode a signal in [-1, 1] as mp3 (libmp3lame) whole or not at all; notebook 05."""
-    path = _checked_output(path, (".mp3",), overwrite)
+    path = check_output(path, (".mp3",), overwrite)
     x = _as_signal(signal)
     channels = 1 if x.ndim == 1 else x.shape[1]
     with fileio.atomic_path(path) as tmp:
@@ -589,6 +589,63 @@ def save_mp3(path, signal, sr, bitrate="128k", overwrite=False):
         if done.returncode != 0:
             raise AudioError(path, _ffmpeg_problem(done.stderr, "ffmpeg could not encode it"))
     return path
+
+
+def _pcm16(chunk):
+    """A float chunk in [-1, 1] as little-endian 16-bit PCM bytes (clipped, NaN as 0)."""
+    return np.rint(_as_signal(chunk) * 32767).astype("<i2").tobytes()
+
+
+def save_wav_stream(path, chunks, sr, overwrite=False):
+    """Write float chunks as one 16-bit mono WAV whole or not at all, a chunk in memory at a
+    time; returns (path, samples written); notebook 05."""
+    import wave
+
+    path = check_output(path, WAV_EXTENSIONS, overwrite)
+    n = 0
+    with fileio.atomic_path(path) as tmp:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(int(sr))
+            for chunk in chunks:
+                if len(chunk):
+                    w.writeframes(_pcm16(chunk))
+                    n += len(chunk)
+    return path, n
+
+
+def save_mp3_stream(path, chunks, sr, bitrate="128k", overwrite=False):
+    """Encode float chunks as one mono mp3 whole or not at all, piping each chunk to ffmpeg as
+    it comes; returns (path, samples written); notebook 05."""
+    path = check_output(path, (".mp3",), overwrite)
+    n = 0
+    with fileio.atomic_path(path) as tmp, tempfile.TemporaryFile() as err:
+        cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y",
+               "-f", "s16le", "-ar", str(int(sr)), "-ac", "1", "-i", "pipe:0",
+               "-c:a", "libmp3lame", "-b:a", str(bitrate), "-f", "mp3", str(tmp.absolute())]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            for chunk in chunks:
+                if len(chunk):
+                    proc.stdin.write(_pcm16(chunk))
+                    n += len(chunk)
+        except BrokenPipeError:
+            pass
+        finally:
+            proc.stdin.close()
+            code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            raise AudioError(path, _ffmpeg_problem(err.read(), "ffmpeg could not encode it"))
+    return path, n
+
+
+def save_stream(path, chunks, sr, overwrite=False):
+    """save_wav_stream or save_mp3_stream, by the file's extension; notebook 05."""
+    if Path(path).suffix.lower() == ".mp3":
+        return save_mp3_stream(path, chunks, sr, overwrite=overwrite)
+    return save_wav_stream(path, chunks, sr, overwrite=overwrite)
 
 
 # ---------------------------------------------------------------------------------------------

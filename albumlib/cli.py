@@ -72,6 +72,8 @@ def build_parser():
     sub.add_parser("styles", help="list the bundled styles")
     _add_stylize_parser(sub)
     _add_train_style_parser(sub)
+    from albumlib.music import commands as music_commands
+    parser.music_commands = music_commands.add_parsers(sub)
     for command in sub.choices.values():   # --debug after the command name too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show full tracebacks and tool output on errors")
@@ -113,9 +115,9 @@ _STYLE_HELP = ("bundled fast network (data/fast_styles: starry_night, wave, the_
                "repeat to give the photos different styles in turn")
 _MUSIC_HELP = ("a music file (mp3, wav, flac, ogg, m4a, ...) to use as the soundtrack instead "
                "of composing one; 'none' for a silent film")
-_MUSIC_MODEL_HELP = ("a music model bundle folder (albumlib.music.report_train's export) that composes "
-                     "the soundtrack (default: the bundled data/music_model; without one, "
-                     "bundled sample pieces play, with a note)")
+_MUSIC_MODEL_HELP = ("the music model that composes the soundtrack: a folder made by train-music "
+                     "(or albumlib.music.report_train), or a bundled model by name: 'notes' "
+                     "(the note model, the default) or 'report' (the report's FFT-block model)")
 
 
 def _add_make_album_parser(sub):
@@ -816,14 +818,15 @@ def _run_command(command, args, debug):
 def main(argv=None):
     """Entry point of `python -m albumlib` and the `albumlib` command."""
     from albumlib import fileio
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     debug = bool(args.debug or os.environ.get("ALBUM_DEBUG", "").strip() not in ("", "0"))
     args.debug = debug
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TensorFlow's info lines, later on
     commands = {"make-album": cmd_make_album, "demo": cmd_demo, "gatys-demo": cmd_gatys_demo,
                 "gatys": cmd_gatys, "styles": cmd_styles, "stylize": cmd_stylize,
-                "train-style": cmd_train_style}
+                "train-style": cmd_train_style, **parser.music_commands}
     previous = warnings.formatwarning
     warnings.formatwarning = _warning_format(previous)
     fileio.remove_stale_temp_dirs()    # what killed runs (SIGKILL) left in the temporary folder

@@ -183,12 +183,12 @@ def test_bad_options_fail_before_any_work(odd_album, tmp_path, monkeypatch):
 
 def test_without_a_music_model_a_sample_piece_plays_with_a_note(odd_album, tmp_path,
                                                                  monkeypatch, capsys):
-    monkeypatch.setattr(album, "_default_bundle_dir", lambda: tmp_path / "no model here")
+    monkeypatch.setattr(album, "DEFAULT_MUSIC_MODEL", tmp_path / "no model here")
     result = album.make_album(odd_album, tmp_path / "film.mp4", style="none", music_seed=4,
                               **quick())
     check_film(result.path, 3)
     out = capsys.readouterr().out
-    assert "note: no music model is bundled yet" in out and "no model here" in out
+    assert "note: the default music model could not be read" in out and "no model here" in out
     assert result.notes and "sample piece" in result.notes[0]
     assert "05_mozart_k545_piano.mp3" in result.music                # music_seed picks it
 
@@ -222,10 +222,10 @@ def test_a_music_model_composes_the_soundtrack(odd_album, tmp_path, monkeypatch)
     assert "composed by the music model" in result.music and result.notes == []
     composed = audio.load_audio(result.soundtrack, sr=TINY.sr)
     assert composed.size == pytest.approx((1.5 + album.MUSIC_TAIL_SECONDS) * TINY.sr, abs=2)
-    # The bundled model (data/music_model), when there is one, is the default.
-    monkeypatch.setattr(album, "_default_bundle_dir", lambda: bundle)
+    # The default model is album.DEFAULT_MUSIC_MODEL (the bundled note model).
+    monkeypatch.setattr(album, "DEFAULT_MUSIC_MODEL", bundle)
     result = album.make_album(odd_album, tmp_path / "b.mp4", style="none", **quick())
-    assert "bundled music model" in result.music and result.notes == []
+    assert "default music model" in result.music and result.notes == []
 
 
 def test_demo_settings_cover_every_profile():
@@ -236,3 +236,18 @@ def test_demo_settings_cover_every_profile():
         video.canvas_size(settings["size"])
     styles = album.demo_styles()
     assert styles[:2] == ["starry_night", "wave"]                     # the paintings' order
+
+
+def test_the_bundled_note_model_composes_by_default(odd_album, tmp_path):
+    work = tmp_path / "work"
+    result = album.make_album(odd_album, tmp_path / "n.mp4", style="none", work_dir=work,
+                              music_seed=3, **quick())
+    check_film(result.path, 3)
+    assert "composed by the default music model" in result.music and "note_model" in result.music
+    composed = audio.load_audio(result.soundtrack, sr=44100)
+    assert composed.size == pytest.approx((1.5 + album.MUSIC_TAIL_SECONDS) * 44100, abs=2)
+    assert np.abs(composed).max() > 0.05                  # notes, not silence
+    # The report's model is still there by name.
+    result = album.make_album(odd_album, tmp_path / "r.mp4", style="none", music_model="report",
+                              **quick())
+    assert "music_model" in result.music

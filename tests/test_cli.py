@@ -175,12 +175,12 @@ def test_make_album_bad_options_are_clear_errors(odd_album, tmp_path, capsys):
 
 def test_make_album_without_a_music_model_plays_a_sample_piece_with_a_note(
         odd_album, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "_default_bundle_dir", lambda: tmp_path / "music_model")
+    monkeypatch.setattr(pipeline, "DEFAULT_MUSIC_MODEL", tmp_path / "music_model")
     out = tmp_path / "f.mp4"
     assert cli.main(["make-album", str(odd_album), "-o", str(out), "--style", "none"]
                     + SMALL) == 0
     said = capsys.readouterr().out
-    assert "note: no music model is bundled yet" in said and "--music FILE" in said
+    assert "note: the default music model could not be read" in said and "--music FILE" in said
     assert "bundled sample music: 01_bach" in said
     assert film_seconds(out)[1] == pytest.approx(1.5, abs=1 / 30)
 

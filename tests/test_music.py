@@ -351,3 +351,18 @@ def test_compose_seed_sources(tmp_path):
         music.blocks_to_audio(bundle.seeds[1], TINY, scaler), atol=1e-6)
     with pytest.raises(ValueError, match="seconds"):
         music.compose(bundle, 0)
+
+
+@pytest.mark.parametrize("framing", ["blocks", "ola"])
+def test_composing_a_block_at_a_time_gives_the_same_music(tmp_path, framing):
+    import dataclasses
+    config = dataclasses.replace(TINY, framing=framing)
+    bundle = music.load_bundle(tiny_bundle(tmp_path, config)[3])
+    whole = music.compose(bundle, 0.5, seed=4, noise=0.2)
+    parts = list(music.iter_compose(bundle, 0.5, seed=4, noise=0.2))
+    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
+    assert max(len(p) for p in parts) <= config.block_size     # one block's samples at a time
+    blocks = music.generate(bundle.model, bundle.seeds[0], 6, noise=0.1, seed=1)
+    np.testing.assert_array_equal(
+        np.stack(list(music.iter_generate(bundle.model, bundle.seeds[0], 6, noise=0.1,
+                                          seed=1))), blocks)

@@ -57,12 +57,21 @@ def note_density(notes):
     return len(a) / span if span > 0 else 0.0
 
 
+def _scale_shares(notes):
+    """For each tonic 0-11, the duration-weighted share of notes in its major scale."""
+    hist = pitch_class_histogram(notes)
+    return np.array([hist[[(tonic + step) % 12 for step in MAJOR]].sum() for tonic in range(12)])
+
+
 def share_in_key(notes):
     """Duration-weighted share of notes in the major scale that holds most of them; nb 05."""
-    hist = pitch_class_histogram(notes)
-    if hist.sum() == 0:
-        return 0.0
-    return float(max(hist[[(tonic + step) % 12 for step in MAJOR]].sum() for tonic in range(12)))
+    return float(_scale_shares(notes).max()) if len(notes) else 0.0
+
+
+def major_tonic(notes):
+    """The pitch class (C = 0) of the major scale that holds most of the notes (a minor key
+    gives its relative major: A minor -> C); ties go to the lowest; notebook 04."""
+    return int(np.argmax(_scale_shares(notes))) if len(notes) else 0
 
 
 def on_grid(notes, step, tolerance=0.03):
@@ -79,8 +88,9 @@ def polyphony(notes):
     a = _table(notes)
     if not len(a):
         return 0.0, 0
-    events = np.concatenate([np.stack([a[:, 0], np.ones(len(a))], 1),
-                             np.stack([a[:, 0] + a[:, 1], -np.ones(len(a))], 1)])
+    starts, ends = np.round(a[:, 0], 6), np.round(a[:, 0] + a[:, 1], 6)   # touching: equal
+    events = np.concatenate([np.stack([starts, np.ones(len(a))], 1),
+                             np.stack([ends, -np.ones(len(a))], 1)])
     events = events[np.lexsort((events[:, 1], events[:, 0]))]     # ends before starts at a time
     counts = np.cumsum(events[:, 1])
     lengths = np.diff(events[:, 0])

@@ -25,6 +25,7 @@ albumlib.music.report_train.
 """
 
 import dataclasses
+import itertools
 import json
 import math
 import os
@@ -368,63 +369,116 @@ def _predict(model, inputs):
     return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else np.asarray(out)
 
 
-def generate(model, seed_sequence, n_blocks, *, noise=0.0, feature_std=None, seed=0,
-             stateful=False, progress=False):
-    """The report's generation loop: (n_blocks, features) float32 normalised blocks; notebook 05.
-
-    Sliding (default, as trained): feed the last seq_len blocks, take the last predicted block,
-    append it, slide by one, repeat. Stateful: warm the LSTM state up on the seed, then feed one
-    block at a time, carrying the state (the model then remembers further back than seq_len).
-    noise > 0 adds Gaussian noise of noise * feature_std to each predicted block before it is fed
-    back (feature_std: per-feature or scalar std of the normalised data, default the per-feature
-    std of the seed); the same `seed` gives the same output. The seed blocks are not returned.
-    """
-    from tqdm.auto import tqdm
-
-    seq_len, features = model.input_shape[1], model.input_shape[2]
+def _checked_seed(seed_sequence, seq_len, features):
+    """The last seq_len blocks of a seed, checked to be (>= seq_len, features)."""
     s = np.asarray(seed_sequence, dtype=np.float32)
     if s.ndim == 3 and s.shape[0] == 1:
         s = s[0]
     if s.ndim != 2 or s.shape[1] != features or s.shape[0] < seq_len:
         raise ValueError(f"the seed must be at least ({seq_len}, {features}) blocks, "
                          f"got {s.shape}")
+    return s[-seq_len:]
+
+
+def iter_generate(model, seed_sequence, n_blocks, *, noise=0.0, feature_std=None, seed=0,
+                  stateful=False):
+    """The report's generation loop, one normalised float32 block at a time; notebook 05.
+
+    Sliding (default, as trained): feed the last seq_len blocks, take the last predicted block,
+    append it, slide by one, repeat. Stateful: warm the LSTM state up on the seed, then feed one
+    block at a time, carrying the state (the model then remembers further back than seq_len).
+    noise > 0 adds Gaussian noise of noise * feature_std to each predicted block before it is fed
+    back (feature_std: per-feature or scalar std of the normalised data, default the per-feature
+    std of the seed); the same `seed` gives the same output. The seed blocks are not yielded.
+    """
+    seq_len, features = model.input_shape[1], model.input_shape[2]
+    s = _checked_seed(seed_sequence, seq_len, features)
     n_blocks = int(n_blocks)
     if n_blocks < 0:
         raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
-    s = s[-seq_len:]
-    noise = float(noise)
-    rng = np.random.default_rng(seed)
-    if noise:
-        std = s.std(axis=0) if feature_std is None else np.asarray(feature_std, np.float32)
-    out = np.empty((n_blocks, features), dtype=np.float32)
+    noise, rng = float(noise), np.random.default_rng(seed)
+    std = (s.std(axis=0) if feature_std is None else np.asarray(feature_std, np.float32)) \
+        if noise else None
 
     def perturb(block):
         if noise:
             block = block + (noise * std * rng.standard_normal(features)).astype(np.float32)
         return block.astype(np.float32)
 
-    bar = tqdm(total=n_blocks, desc="composing", unit="block", disable=not progress)
-    try:
-        if not stateful:
-            window = s.copy()
-            for i in range(n_blocks):
-                out[i] = perturb(_predict(model, window[None])[0, -1])
-                window = np.concatenate([window[1:], out[i][None]])
-                bar.update(1)
-        elif n_blocks:
-            stepper = step_model(model)
-            hidden = stepper.input_shape[1][-1]
-            h = c = np.zeros((1, hidden), np.float32)
-            for block in s:                                   # warm-up on the seed
+    if not stateful:
+        window = s.copy()
+        for _ in range(n_blocks):
+            block = perturb(_predict(model, window[None])[0, -1])
+            window = np.concatenate([window[1:], block[None]])
+            yield block
+        return
+    if n_blocks:
+        stepper = step_model(model)
+        h = c = np.zeros((1, stepper.input_shape[1][-1]), np.float32)
+        for block in s:                                   # warm-up on the seed
+            y, h, c = _predict(stepper, [block[None, None], h, c])
+        for i in range(n_blocks):
+            block = perturb(y[0, -1])
+            yield block
+            if i + 1 < n_blocks:
                 y, h, c = _predict(stepper, [block[None, None], h, c])
-            for i in range(n_blocks):
-                out[i] = perturb(y[0, -1])
-                bar.update(1)
-                if i + 1 < n_blocks:
-                    y, h, c = _predict(stepper, [out[i][None, None], h, c])
-    finally:
-        bar.close()
+
+
+def generate(model, seed_sequence, n_blocks, *, noise=0.0, feature_std=None, seed=0,
+             stateful=False, progress=False):
+    """`iter_generate`'s blocks as one (n_blocks, features) float32 array; notebook 05."""
+    from tqdm.auto import tqdm
+
+    blocks = iter_generate(model, seed_sequence, n_blocks, noise=noise,
+                           feature_std=feature_std, seed=seed, stateful=stateful)
+    out = np.empty((max(int(n_blocks), 0), model.input_shape[2]), dtype=np.float32)
+    with tqdm(total=len(out), desc="composing", unit="block", disable=not progress) as bar:
+        for i, block in enumerate(blocks):
+            out[i] = block
+            bar.update(1)
     return out
+
+
+def _raw_frame(block, config, scaler):
+    """One normalised block -> its time-domain frame (float64), NaN-free."""
+    raw = scaler.inverse(block[None]) if scaler is not None else block[None]
+    raw = np.nan_to_num(np.asarray(raw, np.float32), nan=0.0, posinf=0.0, neginf=0.0)[0]
+    half = raw.size // 2
+    spectrum = raw[:half].astype(np.float64) + 1j * raw[half:].astype(np.float64)
+    if config.kind == "fft":
+        return np.fft.ifft(spectrum).real
+    return np.fft.irfft(spectrum, n=config.block_size)
+
+
+def iter_blocks_to_audio(blocks, config, scaler=None, length=None):
+    """`blocks_to_audio` one block at a time: float32 chunks in [-1, 1]; notebook 05.
+
+    Blocks are inverted as they come; "blocks" framing yields each block's samples, "ola"
+    framing keeps one frame of overlap-add buffer and yields each hop as soon as no later frame
+    can touch it. Joined, the chunks equal blocks_to_audio(all the blocks) up to rounding.
+    """
+    frame, hop = config.block_size, config.hop
+    ola = config.framing == "ola"
+    w = ola_window(frame) if ola else None
+    total, norm = np.zeros(frame), np.zeros(frame)
+    done, pos = 0, -(frame - hop) if ola else 0      # samples yielded; buffer start position
+    for block in blocks:
+        x = _raw_frame(block, config, scaler)
+        if ola:
+            total += x * w
+            norm += w * w
+            out = np.divide(total[:hop], norm[:hop], out=np.zeros(hop), where=norm[:hop] > 0)
+            total, norm = np.roll(total, -hop), np.roll(norm, -hop)
+            total[-hop:], norm[-hop:] = 0.0, 0.0
+            start, pos = max(-pos, 0), pos + hop
+            out = out[start:]
+        else:
+            out = x
+        if length is not None:
+            out = out[:max(int(length) - done, 0)]
+        done += len(out)
+        if len(out):
+            yield np.clip(np.nan_to_num(out, nan=0.0), -1.0, 1.0).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,6 +631,44 @@ def seed_from_audio(path_or_signal, config, scaler, start_seconds=0.0):
     return scaler.transform(feats[:config.seq_len])
 
 
+def _seed_blocks(b, seed_source, rng):
+    """The normalised seed sequence compose starts from (see compose's seed_source)."""
+    if seed_source is None:
+        return b.seeds[rng.integers(len(b.seeds))]
+    if isinstance(seed_source, (int, np.integer)) and not isinstance(seed_source, bool):
+        return b.seeds[int(seed_source)]
+    if isinstance(seed_source, (str, os.PathLike)):
+        return seed_from_audio(seed_source, b.config, b.scaler)
+    return np.asarray(seed_source, dtype=np.float32)
+
+
+def iter_compose(bundle=None, seconds=10.0, *, seed=0, seed_source=None, noise=None,
+                 stateful=False, include_seed=False):
+    """compose's music as float32 chunks, a block at a time: memory does not grow with
+    `seconds`; the chunks joined are compose's signal; notebook 05."""
+    b = _as_bundle(bundle)
+    cfg = b.config
+    if seconds <= 0:
+        raise ValueError(f"seconds must be positive, got {seconds!r}")
+    rng = np.random.default_rng(seed)
+    seq = _seed_blocks(b, seed_source, rng)
+    n_samples = int(round(float(seconds) * cfg.sr))
+    steps = n_samples_to_steps(n_samples, cfg)
+    steps = max(0, steps - cfg.seq_len) if include_seed else steps
+    if noise is None:
+        noise = float(b.info.get("generation_noise", 0.0))
+    blocks = iter_generate(b.model, seq, steps, noise=noise, feature_std=b.feature_std,
+                           seed=seed, stateful=stateful)
+    if include_seed:
+        blocks = itertools.chain(np.asarray(seq, np.float32)[-cfg.seq_len:], blocks)
+    done = 0
+    for chunk in iter_blocks_to_audio(blocks, cfg, b.scaler, length=n_samples):
+        done += len(chunk)
+        yield chunk
+    if done < n_samples:
+        yield np.zeros(n_samples - done, np.float32)
+
+
 def compose(bundle=None, seconds=10.0, *, seed=0, out_wav=None, out_mp3=None, seed_source=None,
             noise=None, stateful=False, include_seed=False, progress=False):
     """Compose `seconds` of music with a trained bundle; returns the float32 signal; notebook 05.
@@ -589,37 +681,26 @@ def compose(bundle=None, seconds=10.0, *, seed=0, out_wav=None, out_mp3=None, se
     sequence), an audio file path (its first seq_len steps) or a normalised (seq_len, features)
     array. include_seed=True starts the music with the seed itself, as GRUV's output does.
     out_wav / out_mp3 are written whole, never over an existing file (checked before composing).
+    `iter_compose` gives the same music a block at a time.
     """
+    from tqdm.auto import tqdm
+
     b = _as_bundle(bundle)
-    cfg = b.config
     for path, suffixes in ((out_wav, audio.WAV_EXTENSIONS), (out_mp3, (".mp3",))):
         if path is not None:
-            audio._checked_output(path, suffixes, overwrite=False)
-    if seconds <= 0:
-        raise ValueError(f"seconds must be positive, got {seconds!r}")
-    rng = np.random.default_rng(seed)
-    if seed_source is None:
-        seq = b.seeds[rng.integers(len(b.seeds))]
-    elif isinstance(seed_source, (int, np.integer)) and not isinstance(seed_source, bool):
-        seq = b.seeds[int(seed_source)]
-    elif isinstance(seed_source, (str, os.PathLike)):
-        seq = seed_from_audio(seed_source, cfg, b.scaler)
-    else:
-        seq = np.asarray(seed_source, dtype=np.float32)
-    n_samples = int(round(float(seconds) * cfg.sr))
-    steps = n_samples_to_steps(n_samples, cfg)
-    steps = max(0, steps - cfg.seq_len) if include_seed else steps
-    if noise is None:
-        noise = float(b.info.get("generation_noise", 0.0))
-    blocks = generate(b.model, seq, steps, noise=noise, feature_std=b.feature_std, seed=seed,
-                      stateful=stateful, progress=progress)
-    if include_seed:
-        blocks = np.concatenate([np.asarray(seq, np.float32)[-cfg.seq_len:], blocks])
-    signal = blocks_to_audio(blocks, cfg, b.scaler, length=n_samples)
-    if signal.size < n_samples:
-        signal = np.concatenate([signal, np.zeros(n_samples - signal.size, np.float32)])
+            audio.check_output(path, suffixes, overwrite=False)
+    parts = iter_compose(b, seconds, seed=seed, seed_source=seed_source, noise=noise,
+                         stateful=stateful, include_seed=include_seed)
+    total = int(round(float(seconds) * b.config.sr)) if seconds > 0 else None
+    with tqdm(total=total, desc="composing", unit="sample", unit_scale=True,
+              disable=not progress) as bar:
+        chunks = []
+        for chunk in parts:
+            chunks.append(chunk)
+            bar.update(len(chunk))
+    signal = np.concatenate(chunks)
     if out_wav is not None:
-        audio.save_wav(out_wav, signal, cfg.sr)
+        audio.save_wav(out_wav, signal, b.config.sr)
     if out_mp3 is not None:
-        audio.save_mp3(out_mp3, signal, cfg.sr)
+        audio.save_mp3(out_mp3, signal, b.config.sr)
     return signal
