@@ -11,9 +11,10 @@ notebooks can call the same pipeline. Three phases, each timed:
    (and, for albums of more than `IN_MEMORY_PHOTOS` photos, to a temporary folder) as JPEGs.
    Unreadable files are skipped with a `SkippedImageWarning` naming them; none readable is an
    `ImageError` naming the folder.
-2. **Music**: `music="song.mp3"` uses that track; otherwise a trained music model bundle
-   (`music_model`, default the bundled data/music_model) composes a little more than the film's
-   length (`music.compose`). Where no model is bundled (or it cannot be read) and none is given,
+2. **Music**: `music="song.mp3"` uses that track; otherwise a music model (`music_model`: a
+   folder from train-music or report_train, or "notes" / "report"; default the bundled note
+   model data/note_model) composes a little more than the film's length, streamed to a WAV
+   (`albumlib.music.soundtrack`). Where no model is bundled (or it cannot be read) and none is given,
    the bundled sample pieces of data/music play instead (starting with piece `music_seed` and
    followed by the next ones while the film lasts), and a note says so: the command always works
    with nothing but photos. `music="none"` makes a silent film.
@@ -509,8 +510,8 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
         they are), or a list of these cycled over the photos.
     max_side, strength, preserve_color: repaint at most max_side px on the long side (None: full
         size), blend with the photo (1: fully repainted), keep the photo's colours.
-    music: a music file, or "none" for a silent film; music_model: a bundle folder to compose
-        with (default: data/music_model, else bundled sample pieces, with a note);
+    music: a music file, or "none" for a silent film; music_model: a model folder or a bundled
+        name to compose with (default: the note model, else bundled sample pieces, with a note);
         music_seed: picks the seed sequence (or the first sample piece) and the Ken Burns moves.
     seconds_per_photo, transition ("crossfade", "none" or "morph": the style of one photo
     morphs into the next's while they crossfade), transition_seconds, ken_burns,

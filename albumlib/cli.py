@@ -203,7 +203,7 @@ def _add_demo_parser(sub):
         "demo", help="make a film of the bundled sample album with the bundled styles and "
                      "music into outputs/demo (about a minute or two on a 2-core CPU)",
         description="Make a film of the bundled sample album: each photo repainted by another "
-                    "bundled fast style network, music by the bundled music model (or a bundled "
+                    "bundled fast style network, music by the bundled note model (or a bundled "
                     "sample piece), crossfades and Ken Burns moves, written to OUT/album.mp4 "
                     "with OUT/contact_sheet.jpg beside it (both replaced on each run). "
                     "ALBUM_PROFILE=smoke makes a tiny film in seconds. The old Gatys demo is "

@@ -48,8 +48,8 @@ def add_parsers(sub):
                          help="the file to write, .wav or .mp3 (never replaced unless "
                               "--overwrite)")
     compose.add_argument("--seed", type=int, default=0, help="which composition (default 0)")
-    compose.add_argument("--temperature", type=_positive(float, "a number"), default=0.9,
-                         help="higher is bolder, lower is safer (note models; default 0.9)")
+    compose.add_argument("--temperature", type=_positive(float, "a number"), default=0.8,
+                         help="higher is bolder, lower is safer (note models; default 0.8)")
     compose.add_argument("--soundfont", default=None, metavar="SF2",
                          help="render with this SoundFont (needs `pip install --no-deps "
                               "tinysoundfont`); 'auto' finds an installed one (ALBUM_SOUNDFONT, "

@@ -57,14 +57,14 @@ def key_shift(bundle, seed):
     return (int(key) + 6) % 12 - 6
 
 
-def note_stream(bundle, seconds, seed=0, temperature=0.9):
+def note_stream(bundle, seconds, seed=0, temperature=0.8):
     """The notes a note model composes for `seconds` (a generator), parts assigned."""
     return with_parts(symbolic.compose_notes(bundle.lstm, seconds, bundle.bpm, temperature,
                                              seed, bundle.rules,
                                              transpose=key_shift(bundle, seed)))
 
 
-def chunks(bundle, seconds, seed=0, temperature=0.9, chunk_seconds=10.0, soundfont=None):
+def chunks(bundle, seconds, seed=0, temperature=0.8, chunk_seconds=10.0, soundfont=None):
     """Audio chunks of `seconds` of music composed by a note model (a generator); with
     `soundfont` (an .sf2 path) rendered by tinysoundfont instead of the numpy synthesiser."""
     instruments = {**DEFAULT_INSTRUMENTS, **(bundle.instruments or {})}
@@ -85,7 +85,7 @@ def chunks(bundle, seconds, seed=0, temperature=0.9, chunk_seconds=10.0, soundfo
         yield np.zeros(n_total - n, np.float32)
 
 
-def compose(model=None, seconds=30.0, *, seed=0, temperature=0.9, out=None, overwrite=False,
+def compose(model=None, seconds=30.0, *, seed=0, temperature=0.8, out=None, overwrite=False,
             progress=False, soundfont=None):
     """Compose `seconds` of music: the signal, or the path of `out` (.wav or .mp3); notebook 05.
 

@@ -125,7 +125,7 @@ def sample_token(logits, mask, temperature, rng):
     return int(rng.choice(len(p), p=p / p.sum()))
 
 
-def compose_notes(lstm, seconds, bpm, temperature=0.9, seed=0, rules=None, velocity=0.7,
+def compose_notes(lstm, seconds, bpm, temperature=0.8, seed=0, rules=None, velocity=0.7,
                   transpose=0):
     """Yield notes (onset s, duration s, pitch, velocity) for `seconds` of music, moved by
     `transpose` semitones (the model composes in C major / A minor); notebook 05."""
