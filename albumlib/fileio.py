@@ -126,6 +126,19 @@ def atomic_write_bytes(path, data):
         tmp.write_bytes(data)
 
 
+def read_format_json(path, fmt, version):
+    """The JSON object in `path`, checked to carry {"format": fmt, "version": version}, or a
+    ValueError that names the file."""
+    import json
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(meta, dict) or meta.get("format") != fmt or meta.get("version") != version:
+        raise ValueError(f"{path}: not a version-{version} {fmt} file")
+    return meta
+
+
 def sha256_file(path, chunk=1 << 20):
     """Return the hex sha256 of a file, read in chunks."""
     h = hashlib.sha256()

@@ -29,13 +29,13 @@ import concurrent.futures
 import re
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))      # render_sample_music.score_text
 
 from albumlib import fileio  # noqa: E402
 from albumlib.music import corpus as album_corpus  # noqa: E402
@@ -69,14 +69,8 @@ def corpus_root():
 
 def rights_statement(path):
     """The rights or licence lines written inside a score file ('' when there are none)."""
-    path = Path(path)
-    if path.suffix == ".mxl":
-        with zipfile.ZipFile(path) as z:
-            name = next(n for n in z.namelist()
-                        if n.endswith((".xml", ".musicxml")) and not n.startswith("META-INF"))
-            text = z.read(name).decode("utf-8", "replace")
-    else:
-        text = path.read_text("utf-8", "replace")
+    from render_sample_music import score_text
+    text = score_text(path)
     found = re.findall(r"<rights[^>]*>([^<]*)</rights>", text)
     found += re.findall(r"^(?:!!!YE[CM]:|%)(.*(?:copyright|licen[cs]e|rights).*)$", text,
                         re.M | re.I)

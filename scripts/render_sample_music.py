@@ -87,16 +87,20 @@ def need_music21():
     return music21
 
 
-def encoding_info(path):
-    """The encoding software, date and rights statement written inside a MusicXML file."""
+def score_text(path):
+    """The text of a score file: the MusicXML inside an .mxl archive, or the file itself."""
     path = Path(path)
     if path.suffix == ".mxl":
         with zipfile.ZipFile(path) as z:
             name = next(n for n in z.namelist()
                         if n.endswith((".xml", ".musicxml")) and not n.startswith("META-INF"))
-            text = z.read(name).decode("utf-8", "replace")
-    else:
-        text = path.read_text("utf-8", "replace")
+            return z.read(name).decode("utf-8", "replace")
+    return path.read_text("utf-8", "replace")
+
+
+def encoding_info(path):
+    """The encoding software, date and rights statement written inside a MusicXML file."""
+    text = score_text(path)
 
     def found(tag):
         return [m.strip() for m in re.findall(rf"<{tag}>([^<]*)</{tag}>", text) if m.strip()]

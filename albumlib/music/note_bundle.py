@@ -71,12 +71,7 @@ def _meta(directory):
     if not path.is_file() or not (directory / ARRAYS_NAME).is_file():
         raise FileNotFoundError(f"{directory}: not a note model (needs {JSON_NAME} and "
                                 f"{ARRAYS_NAME}); make one with `python -m albumlib train-music`")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from err
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise ValueError(f"{path}: not a version-{VERSION} {FORMAT} file")
+    meta = fileio.read_format_json(path, FORMAT, VERSION)
     if fileio.sha256_file(directory / ARRAYS_NAME) != meta.get("arrays_sha256"):
         raise ValueError(f"{directory / ARRAYS_NAME}: does not match {JSON_NAME} (replaced or "
                          f"cut short); train the model again")

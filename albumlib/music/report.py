@@ -586,12 +586,7 @@ def load_bundle(directory=None, compile=False):
     if not meta_path.is_file() or not arrays_path.is_file():
         raise FileNotFoundError(f"{directory}: not a music model bundle (needs {BUNDLE_JSON} and "
                                 f"{BUNDLE_ARRAYS}); train one with albumlib.music.report_train")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValueError(f"{meta_path}: not valid JSON ({e})") from e
-    if meta.get("format") != BUNDLE_FORMAT or meta.get("version") != BUNDLE_VERSION:
-        raise ValueError(f"{meta_path}: not a version-{BUNDLE_VERSION} {BUNDLE_FORMAT} file")
+    meta = fileio.read_format_json(meta_path, BUNDLE_FORMAT, BUNDLE_VERSION)
     config = MusicConfig.from_dict(meta["config"])
     try:
         with np.load(arrays_path, allow_pickle=False) as data:

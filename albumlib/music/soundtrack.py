@@ -21,6 +21,7 @@ NAMES = ("notes", "report")
 BASS_BELOW = 52                    # notes under E3 are played by the bass
 DEFAULT_INSTRUMENTS = {"bass": "bass", "keys": "grand"}
 KEYS = (0, 7, 2, 5, 10, 9, 3)       # C, G, D, F, Bb, A, Eb major: a seed picks one
+CACHE_NOTES = 512                 # distinct notes the synthesiser keeps rendered (synth.iter_render)
 LEVEL_DBFS = -10.0                 # one loud note's peak; synth.soft_limit keeps chords in range
 
 
@@ -74,7 +75,8 @@ def chunks(bundle, seconds, seed=0, temperature=0.8, chunk_seconds=10.0, soundfo
                                             programs=instruments)
     else:
         parts = synth.iter_render(notes, SR, chunk_seconds=chunk_seconds,
-                                  instruments=instruments, seed=seed, level_dbfs=LEVEL_DBFS)
+                                  instruments=instruments, seed=seed, level_dbfs=LEVEL_DBFS,
+                                  cache_notes=CACHE_NOTES)
     n_total, n = int(round(seconds * SR)), 0
     for chunk in parts:
         chunk = chunk[:max(n_total - n, 0)]

@@ -64,13 +64,16 @@ class NumpyLSTM:
     """The note model's weights run one token at a time in numpy; notebook 05.
 
     Keras' LSTM gates in the order input, forget, cell, output: z = x K + h R + b,
-    c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c').
+    c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c'). The first layer's x K + b
+    is looked up: a token's embedding times K is one row of (embedding K + b).
     """
 
     def __init__(self, weights):
         w = [np.asarray(a, np.float32) for a in weights]
         self.embed, self.out_w, self.out_b = w[0], w[-2], w[-1]
         self.cells = [tuple(w[1 + 3 * i:4 + 3 * i]) for i in range((len(w) - 3) // 3)]
+        kernel, _, bias = self.cells[0]
+        self.first = self.embed @ kernel + bias          # (VOCAB, 4 hidden)
 
     def initial_state(self):
         """Zero (h, c) for each LSTM layer."""
@@ -79,12 +82,12 @@ class NumpyLSTM:
 
     def step(self, token, state):
         """Logits of the next token after `token`, and the new state."""
-        x, new = self.embed[int(token)], []
-        for (kernel, recurrent, bias), (h, c) in zip(self.cells, state):
-            z = x @ kernel + h @ recurrent + bias
-            i, f, g, o = np.split(z, 4)
-            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-            x = h = _sigmoid(o) * np.tanh(c)
+        x, new = None, []
+        for layer, ((kernel, recurrent, bias), (h, c)) in enumerate(zip(self.cells, state)):
+            z = (self.first[int(token)] if layer == 0 else x @ kernel + bias) + h @ recurrent
+            n = len(h)
+            c = _sigmoid(z[n:2 * n]) * c + _sigmoid(z[:n]) * np.tanh(z[2 * n:3 * n])
+            x = h = _sigmoid(z[3 * n:]) * np.tanh(c)
             new.append((h, c))
         return x @ self.out_w + self.out_b, new
 

@@ -13,6 +13,10 @@ keys of note and onset activations; 15 frames are dropped at each side of a wind
 joined. Notes start at peaks of the onset activation (and of rises of the note activation) above
 `onset_threshold` and last while the note activation stays above `frame_threshold` (11 frames of
 grace); then the "melodia trick" makes notes of the strongest activation left without an onset.
+The thresholds default to 0.7 and 0.4 (basic-pitch's: 0.5 and 0.3), which find the notes of the
+bundled pieces' scores better. The interpreter is `tf.lite.Interpreter` (TensorFlow 2.21 warns
+that it moves to the ai_edge_litert package; that warning is silenced, and ai_edge_litert's
+interpreter is used instead where it is installed). TensorFlow is imported at the first call.
 
 Memory stays flat with the length of the input: the file is decoded in chunks, the model runs a
 few windows at a time, and notes are made block by block (`block_frames` frames, about 24 s) with
@@ -252,7 +256,7 @@ class _NoteMaker:
         energy = frames.copy()
         owner = np.full(energy.shape, np.iinfo(np.int32).max, np.int32)
         notes = self._onset_notes(frames, onsets, energy, owner, first, n)
-        carried = self.cleared  # cleared after the onset notes: in the file's order
+        carried = self.cleared[:n]  # cleared after the onset notes: in the file's order
         energy[:len(carried)][carried] = 0.0
         owner[:len(carried)][carried] = -1
         energy[:first] = 0.0
