@@ -18,6 +18,10 @@ TAUGHT = {
     "02_fast_style_transfer_training.ipynb": {"IN_EPSILON", "instance_normalize",
                                               "conditional_instance_normalize", "instance_norm",
                                               "residual_block", "train_step"},
+    "04_lstm_training.ipynb": {"_grid", "_shifts", "encode", "NoteModelConfig",
+                               "build_note_model"},
+    "05_music_generation.ipynb": {"_sigmoid", "NumpyLSTM", "Rules", "_mask", "sample_token",
+                                  "compose_notes"},
 }
 
 
