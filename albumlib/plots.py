@@ -117,6 +117,17 @@ def plot_spectrum(signal, sr, ax=None, label=None, floor_db=-100.0, log_freq=Tru
     return ax.figure
 
 
+def piano_roll(notes, ax, title=None, unit="s"):
+    """Notes (onset, duration, MIDI pitch, velocity 0-1[, part]) as bars coloured by velocity:
+    time across (in `unit`), pitch up; notebooks 03-05."""
+    cmap = _plt().cm.viridis
+    for onset, duration, pitch, velocity, *_ in notes:
+        ax.barh(pitch, duration, left=onset, height=0.8, color=cmap(velocity), edgecolor="black",
+                lw=0.3)
+    ax.set(xlabel=f"time ({unit})", ylabel="MIDI pitch", title=title)
+    return ax
+
+
 def show_spectrogram(signal, sr, ax=None, title=None, nperseg=2048, floor_db=-90.0, log_freq=True):
     """Show a signal's spectrogram in dB below its peak (log frequency axis from 30 Hz); notebook 03."""
     from scipy.signal import spectrogram
