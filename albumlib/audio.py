@@ -316,7 +316,7 @@ class _Samples:
 _END = object()  # the reader thread's last item
 
 
-class _ChunkReader:
+class ChunkReader:
     """Mono float32 chunks of a file, decoded by ffmpeg, read `ahead` chunks in advance.
 
     A thread drains ffmpeg's pipe into a queue of at most `ahead` chunks (reading releases the
@@ -404,7 +404,7 @@ def iter_audio_chunks(path, sr=44100, chunk_samples=44100 * 64):
     (as scipy's downmix). Raises AudioError naming the file when ffmpeg cannot decode it or it
     holds no samples; a consumer that stops early stops ffmpeg.
     """
-    with _ChunkReader(path, sr, chunk_samples) as reader:
+    with ChunkReader(path, sr, chunk_samples) as reader:
         yield from reader
 
 
@@ -675,13 +675,13 @@ def to_blocks(signal, block_size=44100):
 _FFT_GROUP = 8  # blocks per scipy.fft call: their float32 spectra stay in the CPU's cache
 
 
-def _fft_blocks(signal, block_size, kind, stats=None):
+def fft_blocks_with_stats(signal, block_size, kind, stats=None):
     """FFT blocks of a 1-D signal (see `to_fft_blocks`), computed a few blocks at a time.
 
     Each group of blocks is transformed in float32 by `scipy.fft.rfft` (all cores) and written
     straight into the preallocated output; for "fft" the upper half of each spectrum is filled
     in by Hermitian symmetry (X[n - k] = conj X[k] for a real block: the same numbers). With
-    `stats` (a `_SpectrumStats`), the statistics of each group are added while it is in cache.
+    `stats` (a `SpectrumStats`), the statistics of each group are added while it is in cache.
     """
     import scipy.fft
 
@@ -716,7 +716,7 @@ def _fft_blocks(signal, block_size, kind, stats=None):
     return out
 
 
-class _SpectrumStats:
+class SpectrumStats:
     """Running BlockStats of FFT blocks, summed in float64 from their rfft halves only.
 
     The mirrored half of an "fft" block holds the same numbers (imaginary parts negated), so
@@ -764,7 +764,7 @@ def to_fft_blocks(signal, block_size=44100, kind="fft"):
 
     Blocks as `to_blocks` cuts them (the last zero-padded), transformed in float32 precision.
     """
-    return _fft_blocks(signal, block_size, kind)
+    return fft_blocks_with_stats(signal, block_size, kind)
 
 
 def from_fft_blocks(blocks, kind="fft", length=None, block_size=None):

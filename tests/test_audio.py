@@ -238,11 +238,11 @@ def test_consumer_stopping_early_stops_ffmpeg_and_the_reader(tmp_path, monkeypat
 
 
 def test_chunk_reader_started_early_reports_problems_when_read(tmp_path):
-    missing = audio._ChunkReader(tmp_path / "nope.mp3")
+    missing = audio.ChunkReader(tmp_path / "nope.mp3")
     (tmp_path / "empty.mp3").write_bytes(b"")
-    empty = audio._ChunkReader(tmp_path / "empty.mp3")
+    empty = audio.ChunkReader(tmp_path / "empty.mp3")
     (tmp_path / "bad.mp3").write_text("not music" * 100)
-    bad = audio._ChunkReader(tmp_path / "bad.mp3")
+    bad = audio.ChunkReader(tmp_path / "bad.mp3")
     with pytest.raises(FileNotFoundError, match="nope.mp3"):
         list(missing)
     with pytest.raises(AudioError, match="empty.mp3"):
@@ -253,7 +253,7 @@ def test_chunk_reader_started_early_reports_problems_when_read(tmp_path):
         reader.close()
         reader.close()  # closing twice is harmless
     assert not reader_threads()
-    closed = audio._ChunkReader(write_wav(tmp_path / "s.wav", sine(440, 0.2)))
+    closed = audio.ChunkReader(write_wav(tmp_path / "s.wav", sine(440, 0.2)))
     closed.close()
     with pytest.raises(ValueError, match="closed"):
         list(closed)  # an error, not a wait for chunks that never come
@@ -492,8 +492,8 @@ def test_fft_round_trip_error_at_float32_precision():
 def test_spectrum_stats_equal_block_stats(kind, block_size, n):
     """Statistics summed from the rfft halves, group by group, equal those of the blocks."""
     x = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
-    stats = audio._SpectrumStats(block_size, kind)
-    parts = [audio._fft_blocks(x[i:i + 3 * block_size], block_size, kind, stats)
+    stats = audio.SpectrumStats(block_size, kind)
+    parts = [audio.fft_blocks_with_stats(x[i:i + 3 * block_size], block_size, kind, stats)
              for i in range(0, max(n, 1), 3 * block_size)]  # in pieces, as the builder does
     blocks = np.concatenate(parts)
     np.testing.assert_array_equal(blocks, audio.to_fft_blocks(x, block_size, kind))

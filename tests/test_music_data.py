@@ -170,7 +170,7 @@ def reader_threads():
     (2, "decode a, decode b, decode c, write a, write b, write c")])
 def test_next_songs_are_decoded_while_the_current_one_is_written(music, tmp_path, monkeypatch,
                                                                  decode_ahead, expected):
-    events, reader_class, write_song = [], audio._ChunkReader, music_data._write_song
+    events, reader_class, write_song = [], audio.ChunkReader, music_data._write_song
 
     def reader(path, *args, **kwargs):
         events.append(f"decode {path.name.split()[0].split('.')[0]}")
@@ -180,7 +180,7 @@ def test_next_songs_are_decoded_while_the_current_one_is_written(music, tmp_path
         events.append(f"write {path.name.split()[0].split('.')[0]}")
         return write_song(path, *args, **kwargs)
 
-    monkeypatch.setattr(audio, "_ChunkReader", reader)
+    monkeypatch.setattr(audio, "ChunkReader", reader)
     monkeypatch.setattr(music_data, "_write_song", write)
     report = build(music, tmp_path / "feat", decode_ahead=decode_ahead)
     assert ", ".join(events) == expected

@@ -97,24 +97,24 @@ def _save_npy(path, array):
 def _write_song(path, shard_path, stats_path, settings, chunk_blocks, reader=None):
     """Decode one song in chunks into a shard and its stats file; return its manifest fields.
 
-    `reader`: an `audio._ChunkReader` of the song already started (the builder starts the next
+    `reader`: an `audio.ChunkReader` of the song already started (the builder starts the next
     song's while this one is processed); by default one is started here. It is closed here.
     Each chunk is transformed a few blocks at a time (blocks and statistics in one pass, while
     they are in cache), and a thread writes each group to the shard while the next is computed.
     """
     block_size, kind, sr = settings["block_size"], settings["kind"], settings["sr"]
     features = settings["n_features"]
-    stats = audio._SpectrumStats(block_size, kind)
+    stats = audio.SpectrumStats(block_size, kind)
     n_samples, group = 0, _WRITE_BLOCKS * block_size
     if reader is None:
-        reader = audio._ChunkReader(path, sr, chunk_blocks * block_size)
+        reader = audio.ChunkReader(path, sr, chunk_blocks * block_size)
     with reader, fileio.atomic_path(shard_path) as tmp:
         with open(tmp, "wb") as f:
             with _BackgroundWriter(f) as writer:
                 writer.write(_npy_header(0, features))
                 for chunk in reader:
                     for first in range(0, chunk.size, group):
-                        blocks = audio._fft_blocks(chunk[first:first + group], block_size, kind,
+                        blocks = audio.fft_blocks_with_stats(chunk[first:first + group], block_size, kind,
                                                    stats)
                         writer.write(np.ascontiguousarray(blocks, dtype="<f4").data)
                     n_samples += chunk.size
@@ -342,7 +342,7 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
             report.unchanged.append(name)
         else:
             todo.append((path, name, stat))
-    start = functools.partial(audio._ChunkReader, sr=int(sr),
+    start = functools.partial(audio.ChunkReader, sr=int(sr),
                               chunk_samples=int(chunk_blocks) * int(block_size))
     readers = collections.deque()  # the current song's reader, then those started ahead
     written = time.monotonic()  # when the manifest was last written
