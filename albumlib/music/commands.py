@@ -39,7 +39,8 @@ def add_parsers(sub):
                      help="adaptation steps (default 600, a few minutes on a 2-core CPU)")
     how.add_argument("--base", default=None, metavar="DIR",
                      help="a note model to adapt (default: the bundled one)")
-    how.add_argument("--seed", type=int, default=0)
+    how.add_argument("--seed", type=int, default=0,
+                     help="seed of the training windows (default 0)")
     compose = sub.add_parser("compose", help="compose music with a model into a WAV or MP3 file")
     compose.add_argument("--model", default=None, help=MODEL_HELP)
     compose.add_argument("--seconds", type=_positive(float, "a number"), default=30.0,
