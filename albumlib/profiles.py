@@ -45,6 +45,10 @@ class Profile:
     music_epochs: int        # training epochs of the music model (notebook 04)
     music_batch: int         # sequences per batch
     music_checkpoint_every: int  # epochs between checkpoints (the report: 500)
+    note_steps: int = 1500   # training steps of notebook 04's note model
+    note_batch: int = 32     # token windows per step
+    note_seq_len: int = 128  # tokens per window
+    note_hidden: int = 256   # LSTM units of the note model (the bundled one: 256)
 
 
 # How the sizes keep each notebook cell under LONG_RUN_MINUTES (measured rates from
@@ -57,7 +61,8 @@ class Profile:
 #   appendix trains a one-painting network for 120 steps. The music models (blocks of 4,096,
 #   256 units) train an epoch of the nine bundled songs in about 50 s; notebook 05 trains two of
 #   them (variants A and C) in one cell, so 8 epochs (the bundled model's and RESULTS.md's count)
-#   keep that cell near 13 min, where 10 took 16.
+#   keep that cell near 13 min, where 10 took 16. The note model (0.94 M parameters) takes about
+#   0.4 s a step of 32 windows of 128 tokens: 400 steps about 3 min (the bundled one: 1,500).
 # - gpu: a Gatys step at 512 px is 406 GFLOP, about 0.1-0.15 s on a T4: 300 steps under a
 #   minute a photo. A fast-network step (256 px crops, batch 4: 693 GFLOP) about 0.2 s in float32
 #   (less with notebook 02's mixed precision): 2,000 steps about 7 min, on the bundled photos (no
@@ -66,6 +71,7 @@ class Profile:
 #   so the input pipeline sets the pace, about 10-30 ms a step); the bundled songs make about 190
 #   steps an epoch, 2-6 s with the validation: 30 epochs take 1-3 min in notebook 04 and about
 #   three times that in notebook 05 (two models, one of them with twice the steps): under 10 min.
+#   The note model's 1,500 steps (the bundled model's) take a few minutes on any GPU.
 # - full: the report's sizes (92.5 M-parameter music model, 500 epochs) and two epochs of
 #   MS-COCO (41,392 steps): hours on a GPU, and a 13.5 GB download. Only ALBUM_PROFILE=full
 #   selects it.
@@ -75,13 +81,15 @@ PROFILES = {
                      fast_steps=4, fast_crop=32, fast_batch=2, fast_filters=(8, 16, 16),
                      fast_residual_blocks=1, fast_data="album", fast_styles=2,
                      music_limit=2, music_seconds=12.0, music_block_size=1024, music_hidden=32,
-                     music_epochs=2, music_batch=4, music_checkpoint_every=1),
+                     music_epochs=2, music_batch=4, music_checkpoint_every=1,
+                     note_steps=16, note_batch=8, note_seq_len=32, note_hidden=64),
     "cpu": Profile("cpu", image_size=256, gatys_steps=200, gatys_optimizer="adam",
                    album_limit=0, demo_steps=100, feature_map_size=224, slider_steps=60,
                    fast_steps=360, fast_crop=128, fast_batch=4, fast_filters=(16, 32, 64),
                    fast_residual_blocks=5, fast_data="album", fast_styles=3,
                    music_limit=0, music_seconds=0.0, music_block_size=4096, music_hidden=256,
-                   music_epochs=8, music_batch=8, music_checkpoint_every=4),
+                   music_epochs=8, music_batch=8, music_checkpoint_every=4,
+                   note_steps=400),
     "gpu": Profile("gpu", image_size=512, gatys_steps=300, gatys_optimizer="adam",
                    album_limit=0, demo_steps=200, feature_map_size=512, slider_steps=100,
                    fast_steps=2000, fast_crop=256, fast_batch=4, fast_filters=(32, 64, 128),
