@@ -12,7 +12,7 @@ an otherwise idle machine: the load average is printed at the start and at the e
    - ours, on disk: `music_data.build_dataset` into a new temporary folder: decode (ffmpeg, in a
      stream), FFT blocks, per-feature statistics and float32 shards written (to the page cache:
      nothing is fsynced), manifest included;
-   - ours, in memory: `audio.load_audio` then `audio.to_fft_blocks`, file by file;
+   - ours, in memory: `audio.load_audio` then `fft_blocks.to_fft_blocks`, file by file;
    - baseline: `librosa.load(path, sr=44100, mono=True)` then `numpy_fft_blocks` below: plain
      numpy, one `np.fft.fft` per 44,100-sample block (last block zero-padded, float64 as ours),
      real parts then imaginary parts, float32 - the same layout as ours (a test checks it).
@@ -121,7 +121,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from albumlib import audio  # noqa: E402  (numpy only: no TensorFlow in children)
-from albumlib.music import dataset as music_data  # noqa: E402
+from albumlib.music import dataset as music_data, fft_blocks  # noqa: E402
 
 SR = 44100
 BLOCK = 44100
@@ -133,7 +133,7 @@ RESULT_TAG = "BENCH_AUDIO_RESULT "
 WARMUP_SECONDS = 2.0
 MODES = {  # mode -> (table label, what is timed)
     "build": ("ours, on disk", "`music_data.build_dataset`: decode + blocks + FFT + stats + write"),
-    "memory": ("ours, in memory", "`audio.load_audio` + `audio.to_fft_blocks`"),
+    "memory": ("ours, in memory", "`audio.load_audio` + `fft_blocks.to_fft_blocks`"),
     "librosa": ("baseline", "`librosa.load(sr=44100, mono=True)` + numpy FFT per block"),
 }
 LIBROSA_MISSING = ("librosa is not installed, and the baseline needs it: "
@@ -147,7 +147,7 @@ LIBROSA_MISSING = ("librosa is not installed, and the baseline needs it: "
 def numpy_fft_blocks(signal, block_size=BLOCK):
     """Baseline FFT blocks in plain numpy: per block (last zero-padded), real then imag, float32.
 
-    Each block is FFT'd in float64 (as `audio.to_fft_blocks` does, and as numpy before 2.0 did
+    Each block is FFT'd in float64 (as `fft_blocks.to_fft_blocks` does, and as numpy before 2.0 did
     for every input), one `np.fft.fft` call per block.
     """
     x = np.asarray(signal)
@@ -293,7 +293,7 @@ def _run_memory(files):
     n = 0
     for path in files:
         signal = audio.load_audio(path, sr=SR)
-        blocks = audio.to_fft_blocks(signal, BLOCK)
+        blocks = fft_blocks.to_fft_blocks(signal, BLOCK)
         n += signal.size
         del signal, blocks
     return n

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from albumlib import album, audio, images, video
-from albumlib.music import report as music
+from albumlib.music import fft_blocks, report as music
 from albumlib.music.report import MusicConfig
 
 SIZE = "160x90"
@@ -209,7 +209,7 @@ def tiny_bundle(path):
     keras.utils.set_random_seed(0)
     model = music.build_model(TINY)
     seeds = np.random.default_rng(0).normal(scale=0.3, size=(2, TINY.seq_len, TINY.n_features))
-    return music.save_bundle(path, model, TINY, audio.Scaler("global", scale=20.0),
+    return music.save_bundle(path, model, TINY, fft_blocks.Scaler("global", scale=20.0),
                              seeds.astype(np.float32))
 
 

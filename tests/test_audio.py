@@ -12,6 +12,7 @@ from scipy.io import wavfile
 
 from albumlib import audio
 from albumlib.audio import AudioError, SkippedAudioWarning
+from albumlib.music import fft_blocks
 
 SR = 44100
 
@@ -401,63 +402,63 @@ def test_save_mp3_stereo_and_bad_extension(tmp_path):
 @pytest.mark.parametrize("kind,features", [("fft", 88200), ("rfft", 44102)])
 def test_fft_round_trip_report_size(kind, features):
     x = np.random.default_rng(0).uniform(-1, 1, 2 * SR + 1234).astype(np.float32)
-    blocks = audio.to_fft_blocks(x, 44100, kind)
+    blocks = fft_blocks.to_fft_blocks(x, 44100, kind)
     assert blocks.shape == (3, features) and blocks.dtype == np.float32
-    assert audio.n_features(44100, kind) == features
-    back = audio.from_fft_blocks(blocks, kind, length=x.size)
+    assert fft_blocks.n_features(44100, kind) == features
+    back = fft_blocks.from_fft_blocks(blocks, kind, length=x.size)
     assert back.dtype == np.float32 and back.shape == x.shape
     assert np.abs(back - x).max() < 1e-6
 
 
 def test_fft_layout_real_then_imaginary_and_zero_padding():
     x = np.random.default_rng(1).normal(size=250)
-    blocks = audio.to_fft_blocks(x, 100)
+    blocks = fft_blocks.to_fft_blocks(x, 100)
     assert blocks.shape == (3, 200)
     last = np.fft.fft(np.concatenate([x[200:], np.zeros(50)]))
     np.testing.assert_allclose(blocks[2, :100], last.real, atol=1e-4)
     np.testing.assert_allclose(blocks[2, 100:], last.imag, atol=1e-4)
-    tail = audio.from_fft_blocks(blocks)[250:]
+    tail = fft_blocks.from_fft_blocks(blocks)[250:]
     assert tail.size == 50 and np.abs(tail).max() < 1e-6
 
 
 def test_rfft_odd_block_size():
     x = np.random.default_rng(2).normal(size=303)
-    blocks = audio.to_fft_blocks(x, 101, "rfft")
+    blocks = fft_blocks.to_fft_blocks(x, 101, "rfft")
     assert blocks.shape == (3, 102)
-    back = audio.from_fft_blocks(blocks, "rfft", block_size=101)
+    back = fft_blocks.from_fft_blocks(blocks, "rfft", block_size=101)
     np.testing.assert_allclose(back, x, atol=1e-5)
     with pytest.raises(ValueError, match="block_size"):
-        audio.from_fft_blocks(blocks, "rfft", block_size=90)
+        fft_blocks.from_fft_blocks(blocks, "rfft", block_size=90)
 
 
 def test_inverse_takes_real_part_of_non_hermitian_spectrum():
     rng = np.random.default_rng(3)
     blocks = rng.normal(size=(2, 64)).astype(np.float32)  # not the FFT of any real signal
     expected = np.fft.ifft(blocks[:, :32] + 1j * blocks[:, 32:], axis=1).real.reshape(-1)
-    out = audio.from_fft_blocks(blocks)
+    out = fft_blocks.from_fft_blocks(blocks)
     assert out.dtype == np.float32 and np.isrealobj(out)
     np.testing.assert_allclose(out, expected, atol=1e-6)
 
 
 def test_empty_signal_and_bad_shapes():
-    assert audio.to_fft_blocks(np.zeros(0), 100).shape == (0, 200)
+    assert fft_blocks.to_fft_blocks(np.zeros(0), 100).shape == (0, 200)
     with pytest.raises(ValueError, match="mono"):
-        audio.to_fft_blocks(np.zeros((10, 2)), 4)
+        fft_blocks.to_fft_blocks(np.zeros((10, 2)), 4)
     with pytest.raises(ValueError, match="kind"):
-        audio.to_fft_blocks(np.zeros(10), 4, kind="stft")
+        fft_blocks.to_fft_blocks(np.zeros(10), 4, kind="stft")
 
 
 @pytest.mark.parametrize("block_size", [1, 2, 7, 100, 101, 4096, 44100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_mirrored_fft_equals_numpy_fft(block_size, dtype):
     x = np.random.default_rng(block_size).uniform(-1, 1, 3 * block_size + 5).astype(dtype)
-    spectra = np.fft.fft(audio.to_blocks(x, block_size), axis=1)
+    spectra = np.fft.fft(fft_blocks.to_blocks(x, block_size), axis=1)
     expected = np.concatenate([spectra.real, spectra.imag], axis=1)
-    got = audio.to_fft_blocks(x, block_size)
+    got = fft_blocks.to_fft_blocks(x, block_size)
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
     half = spectra[:, :block_size // 2 + 1]
-    rfft = audio.to_fft_blocks(x, block_size, "rfft")
+    rfft = fft_blocks.to_fft_blocks(x, block_size, "rfft")
     np.testing.assert_allclose(rfft, np.concatenate([half.real, half.imag], axis=1), rtol=0,
                                atol=1e-6 * np.abs(expected).max())
     # Hermitian symmetry holds exactly: X[n - k] = conj(X[k])
@@ -468,12 +469,12 @@ def test_mirrored_fft_equals_numpy_fft(block_size, dtype):
 
 def test_fft_blocks_of_views_and_odd_strides():
     x = np.random.default_rng(5).uniform(-1, 1, 2001).astype(np.float32)
-    expected = audio.to_fft_blocks(x.copy(), 100)
-    np.testing.assert_array_equal(audio.to_fft_blocks(x[:2001], 100), expected)
+    expected = fft_blocks.to_fft_blocks(x.copy(), 100)
+    np.testing.assert_array_equal(fft_blocks.to_fft_blocks(x[:2001], 100), expected)
     strided = np.repeat(x, 2)[::2]  # not contiguous
-    np.testing.assert_array_equal(audio.to_fft_blocks(strided, 100), expected)
+    np.testing.assert_array_equal(fft_blocks.to_fft_blocks(strided, 100), expected)
     offset = np.frombuffer(b"\0" + x.tobytes(), dtype=np.float32, offset=1)  # unaligned
-    np.testing.assert_array_equal(audio.to_fft_blocks(offset, 100), expected)
+    np.testing.assert_array_equal(fft_blocks.to_fft_blocks(offset, 100), expected)
 
 
 def test_fft_round_trip_error_at_float32_precision():
@@ -482,7 +483,7 @@ def test_fft_round_trip_error_at_float32_precision():
     t = np.arange(5 * SR) / SR
     music = 0.6 * np.sin(2 * np.pi * 220 * t) + 0.3 * rng.uniform(-1, 1, t.size)
     for x in (music.astype(np.float32), rng.uniform(-1, 1, 3 * SR).astype(np.float32)):
-        back = audio.from_fft_blocks(audio.to_fft_blocks(x), length=x.size)
+        back = fft_blocks.from_fft_blocks(fft_blocks.to_fft_blocks(x), length=x.size)
         assert np.abs(back - x).max() < 1e-6 * np.abs(x).max()
 
 
@@ -492,12 +493,12 @@ def test_fft_round_trip_error_at_float32_precision():
 def test_spectrum_stats_equal_block_stats(kind, block_size, n):
     """Statistics summed from the rfft halves, group by group, equal those of the blocks."""
     x = np.random.default_rng(n).uniform(-1, 1, n).astype(np.float32)
-    stats = audio.SpectrumStats(block_size, kind)
-    parts = [audio.fft_blocks_with_stats(x[i:i + 3 * block_size], block_size, kind, stats)
+    stats = fft_blocks.SpectrumStats(block_size, kind)
+    parts = [fft_blocks.fft_blocks_with_stats(x[i:i + 3 * block_size], block_size, kind, stats)
              for i in range(0, max(n, 1), 3 * block_size)]  # in pieces, as the builder does
     blocks = np.concatenate(parts)
-    np.testing.assert_array_equal(blocks, audio.to_fft_blocks(x, block_size, kind))
-    got, expected = stats.block_stats(), audio.BlockStats.of(blocks)
+    np.testing.assert_array_equal(blocks, fft_blocks.to_fft_blocks(x, block_size, kind))
+    got, expected = stats.block_stats(), fft_blocks.BlockStats.of(blocks)
     assert got.n == expected.n and got.max_abs == expected.max_abs
     assert got.total.dtype == got.total_sq.dtype == np.float64
     np.testing.assert_allclose(got.total, expected.total, rtol=1e-12,
@@ -510,12 +511,12 @@ def test_spectrum_stats_equal_block_stats(kind, block_size, n):
 def spectra(seed=4):
     """FFT blocks of a random signal: bins of very different sizes."""
     x = np.random.default_rng(seed).uniform(-0.8, 0.8, 4000) + sine(50, 4000 / SR)
-    return audio.to_fft_blocks(x, 200)
+    return fft_blocks.to_fft_blocks(x, 200)
 
 
 def test_global_scale_to_unit_range_and_back():
     b = spectra()
-    s = audio.fit_scale(b)
+    s = fft_blocks.fit_scale(b)
     t = s.transform(b)
     assert np.abs(t).max() == pytest.approx(1.0, abs=1e-6) and t.dtype == np.float32
     assert s.scale == pytest.approx(np.abs(b).max())
@@ -524,7 +525,7 @@ def test_global_scale_to_unit_range_and_back():
 
 def test_per_bin_standardises_and_inverts():
     b = spectra()
-    s = audio.fit_scale(b, "per_bin")
+    s = fft_blocks.fit_scale(b, "per_bin")
     t = s.transform(b)
     live = b.std(axis=0) > 1e-3
     np.testing.assert_allclose(t.mean(axis=0)[live], 0, atol=1e-4)
@@ -534,8 +535,8 @@ def test_per_bin_standardises_and_inverts():
 
 @pytest.mark.parametrize("method", ["global", "per_bin"])
 def test_silence_scales_without_nan(method):
-    silent = audio.to_fft_blocks(np.zeros(1000), 100)
-    s = audio.fit_scale(silent, method)
+    silent = fft_blocks.to_fft_blocks(np.zeros(1000), 100)
+    s = fft_blocks.fit_scale(silent, method)
     t = s.transform(silent)
     assert np.all(np.isfinite(t)) and np.all(t == 0)
     np.testing.assert_array_equal(s.inverse(t), silent)
@@ -544,18 +545,18 @@ def test_silence_scales_without_nan(method):
 @pytest.mark.parametrize("method", ["global", "per_bin"])
 def test_scaler_json_round_trip(method):
     b = spectra()
-    s = audio.fit_scale(b, method)
-    again = audio.Scaler.from_dict(json.loads(json.dumps(s.to_dict())))
+    s = fft_blocks.fit_scale(b, method)
+    again = fft_blocks.Scaler.from_dict(json.loads(json.dumps(s.to_dict())))
     np.testing.assert_array_equal(again.transform(b), s.transform(b))
     with pytest.raises(ValueError, match="method"):
-        audio.fit_scale(b, "minmax")
+        fft_blocks.fit_scale(b, "minmax")
 
 
 # --- sequences ---------------------------------------------------------------------------------
 
 def test_sequences_shifted_by_one_block():
     blocks = np.arange(13 * 4, dtype=np.float32).reshape(13, 4)
-    x, y = audio.make_sequences(blocks, seq_len=10)
+    x, y = fft_blocks.make_sequences(blocks, seq_len=10)
     assert x.shape == y.shape == (3, 10, 4)
     for i in range(3):
         np.testing.assert_array_equal(x[i], blocks[i:i + 10])
@@ -565,6 +566,6 @@ def test_sequences_shifted_by_one_block():
 
 def test_sequences_need_enough_blocks():
     with pytest.raises(ValueError, match="11 blocks"):
-        audio.make_sequences(np.zeros((10, 4)), seq_len=10)
-    x, y = audio.make_sequences(np.zeros((11, 4)), seq_len=10)
+        fft_blocks.make_sequences(np.zeros((10, 4)), seq_len=10)
+    x, y = fft_blocks.make_sequences(np.zeros((11, 4)), seq_len=10)
     assert x.shape == (1, 10, 4)

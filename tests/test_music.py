@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from albumlib import audio
-from albumlib.music import report as music
+from albumlib.music import fft_blocks, report as music
 from albumlib.music.report import MusicConfig
 
 SR = 8000
@@ -26,7 +26,7 @@ def random_seed_sequence(config=TINY, seed=0):
 
 def tiny_bundle(tmp_path, config=TINY, scaler=None, name="bundle", **kw):
     model = tiny_model(config)
-    scaler = scaler or audio.Scaler("global", scale=20.0)
+    scaler = scaler or fft_blocks.Scaler("global", scale=20.0)
     seeds = np.stack([random_seed_sequence(config, s) for s in range(3)])
     path = music.save_bundle(tmp_path / name, model, config, scaler, seeds, {"note": "test"},
                              **kw)
@@ -153,13 +153,13 @@ def test_features_round_trip(framing, kind):
     back = music.features_to_audio(feats, cfg, length=x.size)
     np.testing.assert_allclose(back, x, atol=1e-5)
     if framing == "blocks":                   # exactly the report's FFT blocks
-        np.testing.assert_array_equal(feats, audio.to_fft_blocks(x, cfg.block_size, kind))
+        np.testing.assert_array_equal(feats, fft_blocks.to_fft_blocks(x, cfg.block_size, kind))
 
 
 def test_blocks_to_audio_denormalises_clips_and_is_float32():
     cfg = TINY.replace(kind="fft", block_size=16)
     x = np.linspace(-0.5, 0.5, 64)
-    scaler = audio.fit_scale(music.audio_to_features(x, cfg))
+    scaler = fft_blocks.fit_scale(music.audio_to_features(x, cfg))
     normalised = scaler.transform(music.audio_to_features(x, cfg))
     y = music.blocks_to_audio(normalised, cfg, scaler)
     assert y.dtype == np.float32 and y.size == 64
@@ -224,7 +224,7 @@ def test_stateful_generation_starts_like_the_sliding_one():
 def test_bundle_round_trip_generates_the_same(tmp_path):
     cfg = TINY.replace(normalise="per_bin")
     rng = np.random.default_rng(0)
-    scaler = audio.Scaler("per_bin", mean=rng.normal(size=cfg.n_features).astype(np.float32),
+    scaler = fft_blocks.Scaler("per_bin", mean=rng.normal(size=cfg.n_features).astype(np.float32),
                           std=rng.uniform(1, 2, size=cfg.n_features).astype(np.float32))
     std = rng.uniform(0.5, 1, size=cfg.n_features).astype(np.float32)
     model, scaler, seeds, path = tiny_bundle(tmp_path, cfg, scaler, feature_std=std)
@@ -259,7 +259,7 @@ def test_bundle_float16_weights_and_overwrite_rules(tmp_path):
         tiny_bundle(tmp_path, name="b32")
     assert (path / "arrays.npz").read_bytes() == before
     other = tiny_model(seed=3)
-    music.save_bundle(path, other, TINY, audio.Scaler("global", scale=2.0),
+    music.save_bundle(path, other, TINY, fft_blocks.Scaler("global", scale=2.0),
                       random_seed_sequence(), overwrite=True)
     assert music.load_bundle(path).scaler.scale == 2.0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
@@ -267,11 +267,11 @@ def test_bundle_float16_weights_and_overwrite_rules(tmp_path):
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="other files"):
-        music.save_bundle(mine, model, TINY, audio.Scaler("global"), random_seed_sequence(),
+        music.save_bundle(mine, model, TINY, fft_blocks.Scaler("global"), random_seed_sequence(),
                           overwrite=True)
     assert (mine / "notes.txt").read_text() == "keep me"
     with pytest.raises(ValueError, match="seeds"):
-        music.save_bundle(tmp_path / "x", model, TINY, audio.Scaler("global"), np.zeros((2, 3)))
+        music.save_bundle(tmp_path / "x", model, TINY, fft_blocks.Scaler("global"), np.zeros((2, 3)))
 
 
 def test_load_bundle_errors(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from scipy.io import wavfile
 
 from albumlib import audio
-from albumlib.music import dataset as music_data
+from albumlib.music import dataset as music_data, fft_blocks
 from albumlib.audio import AudioError, SkippedAudioWarning
 from test_audio import ffmpeg_processes
 
@@ -46,7 +46,7 @@ def build(music, out, **kw):
 
 def direct_blocks(path):
     """The FFT blocks of a file computed in memory, without the builder."""
-    return audio.to_fft_blocks(audio.load_audio(path, sr=SR, backend="ffmpeg"), BLOCK)
+    return fft_blocks.to_fft_blocks(audio.load_audio(path, sr=SR, backend="ffmpeg"), BLOCK)
 
 
 def snapshot(folder):
@@ -105,7 +105,7 @@ def test_rfft_kind(music, tmp_path):
     build(music, tmp_path / "feat", kind="rfft")
     shard = music_data.load_song_blocks(tmp_path / "feat", "c.wav")
     assert shard.shape == (6, 2 * (BLOCK // 2 + 1))
-    back = audio.from_fft_blocks(shard, "rfft", length=2300)
+    back = fft_blocks.from_fft_blocks(shard, "rfft", length=2300)
     np.testing.assert_allclose(back, audio.load_audio(music / "c.wav", sr=SR), atol=1e-5)
 
 
@@ -371,7 +371,7 @@ def test_scaler_from_manifest_matches_in_memory_fit(music, tmp_path, method):
     names = ["a.wav", "c.wav"]
     for songs in (None, names):
         paths = sorted(music.iterdir()) if songs is None else [music / n for n in songs]
-        expected = audio.fit_scale(np.concatenate([direct_blocks(p) for p in paths]), method)
+        expected = fft_blocks.fit_scale(np.concatenate([direct_blocks(p) for p in paths]), method)
         got = music_data.scaler_from_manifest(out, method, songs=songs)
         assert got.method == method
         if method == "global":
@@ -407,7 +407,7 @@ def collect(ds):
 
 def in_memory_sequences(music, names, scaler):
     """x, y computed directly: song by song, scaled, make_sequences."""
-    pairs = [audio.make_sequences(scaler.transform(direct_blocks(music / n)), SEQ)
+    pairs = [fft_blocks.make_sequences(scaler.transform(direct_blocks(music / n)), SEQ)
              for n in names]
     return np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs])
 

@@ -30,13 +30,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import audio, fileio
-from ..audio import AudioError, BlockStats, SkippedAudioWarning
+from ..audio import AudioError, SkippedAudioWarning
+from . import fft_blocks
+from .fft_blocks import BlockStats
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"
 SUM_FILE, SUMSQ_FILE = "bin_sum.npy", "bin_sumsq.npy"
 FORMAT_VERSION = 1
-# How the blocks are transformed (`audio.to_fft_blocks`: float32 since the benchmark of issue 4;
+# How the blocks are transformed (`fft_blocks.to_fft_blocks`: float32 since the benchmark of issue 4;
 # before, float64, and no such setting): a folder built otherwise is rebuilt, not mixed.
 FFT_DTYPE = "float32"
 _NPY_HEADER_BYTES = 128  # fixed, so the real shape can be written once the song is decoded
@@ -104,7 +106,7 @@ def _write_song(path, shard_path, stats_path, settings, chunk_blocks, reader=Non
     """
     block_size, kind, sr = settings["block_size"], settings["kind"], settings["sr"]
     features = settings["n_features"]
-    stats = audio.SpectrumStats(block_size, kind)
+    stats = fft_blocks.SpectrumStats(block_size, kind)
     n_samples, group = 0, _WRITE_BLOCKS * block_size
     if reader is None:
         reader = audio.ChunkReader(path, sr, chunk_blocks * block_size)
@@ -114,7 +116,7 @@ def _write_song(path, shard_path, stats_path, settings, chunk_blocks, reader=Non
                 writer.write(_npy_header(0, features))
                 for chunk in reader:
                     for first in range(0, chunk.size, group):
-                        blocks = audio.fft_blocks_with_stats(chunk[first:first + group], block_size, kind,
+                        blocks = fft_blocks.fft_blocks_with_stats(chunk[first:first + group], block_size, kind,
                                                    stats)
                         writer.write(np.ascontiguousarray(blocks, dtype="<f4").data)
                     n_samples += chunk.size
@@ -314,7 +316,7 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     if int(decode_ahead) < 0:
         raise ValueError(f"decode_ahead must be 0 or more, got {decode_ahead!r}")
     settings = {"sr": int(sr), "block_size": int(block_size), "kind": kind,
-                "n_features": audio.n_features(block_size, kind), "fft_dtype": FFT_DTYPE}
+                "n_features": fft_blocks.n_features(block_size, kind), "fft_dtype": FFT_DTYPE}
     music_folder = Path(music_folder)
     if int(limit) < 0:
         raise ValueError(f"limit must be 0 (all files) or more, got {limit!r}")
@@ -410,7 +412,7 @@ def scaler_from_manifest(out_dir, method="global", songs=None, std_floor=1e-4):
     else:
         stats = _global_stats(out_dir, {e["name"]: e for e in _select(manifest, songs)},
                               features)
-    return audio.scaler_from_stats(stats, method, std_floor)
+    return fft_blocks.scaler_from_stats(stats, method, std_floor)
 
 
 def load_song_blocks(out_dir, name):
@@ -479,7 +481,7 @@ def sequence_dataset(out_dir, batch_size, seq_len=10, shuffle=True, songs=None,
                          f"blocks one sequence needs")
     if scaler is None and normalise not in (None, "none"):
         scaler = scaler_from_manifest(out_dir, normalise)
-    scaler = scaler or audio.Scaler("global", scale=1.0)
+    scaler = scaler or fft_blocks.Scaler("global", scale=1.0)
     n = len(index) // batch_size if drop_remainder else math.ceil(len(index) / batch_size)
     if n == 0:
         raise ValueError(f"{len(index)} sequences make no full batch of {batch_size}")

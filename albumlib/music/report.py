@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import audio, fileio
+from . import fft_blocks
 
 FRAMINGS = ("blocks", "ola")
 BUNDLE_FORMAT = "albumlib-music-bundle"
@@ -79,15 +80,15 @@ class MusicConfig:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"MusicConfig.{name} must be a positive integer, got {value!r}")
             setattr(self, name, int(value))
-        if self.kind not in audio.KINDS:
-            raise ValueError(f"MusicConfig.kind must be one of {', '.join(audio.KINDS)}, "
+        if self.kind not in fft_blocks.KINDS:
+            raise ValueError(f"MusicConfig.kind must be one of {', '.join(fft_blocks.KINDS)}, "
                              f"got {self.kind!r}")
         if self.framing not in FRAMINGS:
             raise ValueError(f"MusicConfig.framing must be one of {', '.join(FRAMINGS)}, "
                              f"got {self.framing!r}")
-        if self.normalise not in audio.SCALE_METHODS:
+        if self.normalise not in fft_blocks.SCALE_METHODS:
             raise ValueError(f"MusicConfig.normalise must be one of "
-                             f"{', '.join(audio.SCALE_METHODS)}, got {self.normalise!r}")
+                             f"{', '.join(fft_blocks.SCALE_METHODS)}, got {self.normalise!r}")
         if self.framing == "ola" and (self.block_size % 2 or self.block_size < 4):
             raise ValueError(f"ola framing needs an even block_size of at least 4, "
                              f"got {self.block_size}")
@@ -98,7 +99,7 @@ class MusicConfig:
     @property
     def n_features(self):
         """Numbers per model step: 2 * block_size (fft) or 2 * (block_size // 2 + 1) (rfft)."""
-        return audio.n_features(self.block_size, self.kind)
+        return fft_blocks.n_features(self.block_size, self.kind)
 
     @property
     def hop(self):
@@ -315,7 +316,7 @@ def audio_to_features(signal, config):
     """Signal -> raw (unnormalised) float32 features (n_steps, n_features) of a config; nb 04."""
     config = config or MusicConfig()
     if config.framing == "blocks":
-        return audio.to_fft_blocks(signal, config.block_size, config.kind)
+        return fft_blocks.to_fft_blocks(signal, config.block_size, config.kind)
     frames = frames_ola(signal, config.block_size, config.hop)
     fft = np.fft.fft if config.kind == "fft" else np.fft.rfft
     return _spectra_to_features(fft(frames, axis=1))
@@ -336,7 +337,7 @@ def features_to_audio(features, config, length=None):
     if f.ndim != 2 or f.shape[1] != config.n_features:
         raise ValueError(f"expected features of shape (n, {config.n_features}), got {f.shape}")
     if config.framing == "blocks":
-        return audio.from_fft_blocks(f, config.kind, length=length,
+        return fft_blocks.from_fft_blocks(f, config.kind, length=length,
                                      block_size=config.block_size).astype(np.float64)
     half = f.shape[1] // 2
     spectra = f[:, :half].astype(np.float64) + 1j * f[:, half:].astype(np.float64)
@@ -491,7 +492,7 @@ class MusicBundle:
 
     model: object
     config: MusicConfig
-    scaler: audio.Scaler
+    scaler: fft_blocks.Scaler
     seeds: np.ndarray            # (k, seq_len, features) float32 normalised training blocks
     feature_std: np.ndarray      # (features,) std of the normalised training features, or None
     info: dict
@@ -599,7 +600,7 @@ def load_bundle(directory=None, compile=False):
     except (OSError, ValueError, KeyError) as e:
         raise ValueError(f"{arrays_path}: not a readable bundle array file ({e})") from e
     s = meta["scaler"]
-    scaler = audio.Scaler(s["method"], scale=float(s["scale"]), mean=mean, std=std)
+    scaler = fft_blocks.Scaler(s["method"], scale=float(s["scale"]), mean=mean, std=std)
     model = build_model(config, compile=compile)
     shapes = [tuple(w.shape) for w in model.get_weights()]
     if shapes != [tuple(w.shape) for w in weights]:

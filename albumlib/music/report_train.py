@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import audio, training
-from albumlib.music import report as music, dataset as music_data
+from albumlib import training
+from albumlib.music import report as music, dataset as music_data, fft_blocks
 from albumlib.fileio import atomic_path
 from albumlib.music.report import MusicConfig
 
@@ -98,7 +98,7 @@ class DataPlan:
     source: object                # _SongSource: per-song feature arrays
     train_songs: list
     val_songs: list
-    scaler: audio.Scaler
+    scaler: fft_blocks.Scaler
     feature_std: np.ndarray       # per-feature std of the normalised training features
     train_index: np.ndarray       # int64 rows (song number in train_songs, first step)
     val_index: np.ndarray         # the same for val_songs
@@ -149,7 +149,7 @@ class _SongSource:
         path = self.cache_dir / f"{stem}.ola{cfg.block_size}-{cfg.kind}.npy"
         if not path.is_file():
             kind = self.manifest["settings"]["kind"]
-            signal = audio.from_fft_blocks(blocks, kind, block_size=cfg.hop)
+            signal = fft_blocks.from_fft_blocks(blocks, kind, block_size=cfg.hop)
             with atomic_path(path) as tmp:
                 with open(tmp, "wb") as f:
                     np.save(f, music.audio_to_features(signal, cfg))
@@ -197,7 +197,7 @@ def _train_stats(source, names, chunk=256):
     for name in names:
         feats = source.features(name)
         for first in range(0, feats.shape[0], chunk):
-            part = audio.BlockStats.of(feats[first:first + chunk])
+            part = fft_blocks.BlockStats.of(feats[first:first + chunk])
             stats = part if stats is None else stats + part
     return stats
 
@@ -268,7 +268,7 @@ def prepare_data(config, out_dir=None, split=None, scaler=None, progress=False):
                              f"dataset: {', '.join(missing[:5])}; train in a new out_dir")
     stats = _train_stats(source, train_songs)
     if scaler is None:
-        scaler = audio.scaler_from_stats(stats, cfg.normalise)
+        scaler = fft_blocks.scaler_from_stats(stats, cfg.normalise)
     return DataPlan(ds_dir, source, train_songs, val_songs, scaler, _feature_std(stats, scaler),
                     _index(source, train_songs, cfg.seq_len),
                     _index(source, val_songs, cfg.seq_len))
@@ -320,7 +320,7 @@ def read_checkpoint(path):
     if "meta" not in ckpt.notes:
         raise training.unusable(path, "not a music training checkpoint: it has no 'meta'")
     s = ckpt.notes["meta"]["scaler"]
-    scaler = audio.Scaler(s["method"], scale=s["scale"], mean=ckpt.arrays.get("scaler_mean"),
+    scaler = fft_blocks.Scaler(s["method"], scale=s["scale"], mean=ckpt.arrays.get("scaler_mean"),
                           std=ckpt.arrays.get("scaler_std"))
     return ckpt, ckpt.count, ckpt.history, ckpt.notes["meta"], scaler
 
