@@ -462,7 +462,7 @@ class _Peak:
         return chunk
 
 
-def _soundtrack(kind, source, text, seconds, seed, progress, store_dir, scratch):
+def _soundtrack(kind, source, text, seconds, seed, store_dir, scratch):
     """Phase 2: (audio for make_video, description, saved WAV or None). Composed music is
     streamed to soundtrack.wav in store_dir (or scratch) and played from there."""
     from albumlib import audio
@@ -576,7 +576,7 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
         t = time.perf_counter()
         film_seconds = len(items) * float(seconds_per_photo)
         track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds,
-                                             music_seed, progress,
+                                             music_seed,
                                              Path(work_dir) if work_dir is not None else None,
                                              Path(tmp))
         timings["music"] = music_seconds + time.perf_counter() - t

@@ -592,6 +592,19 @@ def _pcm16(chunk):
     return np.rint(_as_signal(chunk) * 32767).astype("<i2").tobytes()
 
 
+def exact_length(chunks, n_samples):
+    """The chunks cut, or followed by silence, to exactly n_samples in all (a generator);
+    notebook 05."""
+    done = 0
+    for chunk in chunks:
+        chunk = chunk[:max(int(n_samples) - done, 0)]
+        done += len(chunk)
+        if len(chunk):
+            yield chunk
+    if done < n_samples:
+        yield np.zeros(int(n_samples) - done, np.float32)
+
+
 def save_wav_stream(path, chunks, sr, overwrite=False):
     """Write float chunks as one 16-bit mono WAV whole or not at all, a chunk in memory at a
     time; returns (path, samples written); notebook 05."""

@@ -117,7 +117,7 @@ def learn(music_dir, out_dir, options=None, progress=True):
         seq_len=options.seq_len, learning_rate=options.learning_rate,
         transpose=options.transpose, seed=options.seed, model=base.config,
         val_fraction=0.1 if len(pieces) > 4 else 0.0)
-    model, history = note_train.train(pieces, config, note_bundle.weights(options.base),
+    model, history = note_train.train(pieces, config, base.weights,
                                       progress)
     low, high = register(note_train.in_c(pieces))
     rules = dataclasses.replace(base.rules, low=low, high=high)
@@ -139,8 +139,7 @@ def folder_key(pieces):
 
 
 def summary(pieces):
-    """Notes, total beats and median tempo of some pieces, as one line."""
+    """The number of pieces and notes and their median tempo, as one line."""
     notes = sum(len(p.notes) for p in pieces)
     bpm = np.median([p.bpm for p in pieces]) if pieces else 0
     return f"{len(pieces)} pieces, {notes} notes, median tempo {bpm:.0f} bpm"
-

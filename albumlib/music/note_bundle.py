@@ -35,6 +35,7 @@ class NoteBundle:
     info: dict
     path: Path = None
     key: int = None            # the tonic (C = 0) to play in; None: one per seed (KEYS)
+    weights: list = None       # the float32 arrays, as saved: to adapt the model to new music
 
 
 def is_note_bundle(directory):
@@ -93,12 +94,4 @@ def load(directory=None):
                          f"{3 + 3 * config.layers} for {config.layers} LSTM layers")
     return NoteBundle(symbolic.NumpyLSTM(weights), config, float(meta["bpm"]),
                       symbolic.Rules(**meta["rules"]), dict(meta["instruments"]),
-                      dict(meta["info"]), directory, meta.get("key"))
-
-
-def weights(directory=None):
-    """The float32 weight arrays of a note model, for adapting it to new music."""
-    directory = Path(directory) if directory is not None else paths.data_path(DEFAULT)
-    _meta(directory)
-    with np.load(directory / ARRAYS_NAME, allow_pickle=False) as data:
-        return [data[k] for k in sorted(k for k in data.files if k.startswith("weight_"))]
+                      dict(meta["info"]), directory, meta.get("key"), weights)

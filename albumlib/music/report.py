@@ -657,12 +657,7 @@ def iter_compose(bundle=None, seconds=10.0, *, seed=0, seed_source=None, noise=N
                            seed=seed, stateful=stateful)
     if include_seed:
         blocks = itertools.chain(np.asarray(seq, np.float32)[-cfg.seq_len:], blocks)
-    done = 0
-    for chunk in iter_blocks_to_audio(blocks, cfg, b.scaler, length=n_samples):
-        done += len(chunk)
-        yield chunk
-    if done < n_samples:
-        yield np.zeros(n_samples - done, np.float32)
+    return audio.exact_length(iter_blocks_to_audio(blocks, cfg, b.scaler), n_samples)
 
 
 def compose(bundle=None, seconds=10.0, *, seed=0, out_wav=None, out_mp3=None, seed_source=None,

@@ -66,7 +66,7 @@ def note_stream(bundle, seconds, seed=0, temperature=0.8):
 
 
 def chunks(bundle, seconds, seed=0, temperature=0.8, chunk_seconds=10.0, soundfont=None):
-    """Audio chunks of `seconds` of music composed by a note model (a generator); with
+    """Audio chunks of `seconds` of music composed by a note model (an iterator); with
     `soundfont` (an .sf2 path) rendered by tinysoundfont instead of the numpy synthesiser."""
     instruments = {**DEFAULT_INSTRUMENTS, **(bundle.instruments or {})}
     notes = note_stream(bundle, seconds, seed, temperature)
@@ -77,14 +77,7 @@ def chunks(bundle, seconds, seed=0, temperature=0.8, chunk_seconds=10.0, soundfo
         parts = synth.iter_render(notes, SR, chunk_seconds=chunk_seconds,
                                   instruments=instruments, seed=seed, level_dbfs=LEVEL_DBFS,
                                   cache_notes=CACHE_NOTES)
-    n_total, n = int(round(seconds * SR)), 0
-    for chunk in parts:
-        chunk = chunk[:max(n_total - n, 0)]
-        n += len(chunk)
-        if len(chunk):
-            yield chunk
-    if n < n_total:
-        yield np.zeros(n_total - n, np.float32)
+    return audio.exact_length(parts, int(round(seconds * SR)))
 
 
 def compose(model=None, seconds=30.0, *, seed=0, temperature=0.8, out=None, overwrite=False,
