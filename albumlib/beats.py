@@ -9,18 +9,10 @@ such excess.
 
 import numpy as np
 
+from . import dsp
+
 DEFAULT_HOP = 512      # 11.6 ms at 44.1 kHz: finer than one video frame at 30 or 60 fps
 DEFAULT_N_FFT = 1024   # 23 ms window: short enough to place a click within a hop or two
-
-
-def _as_mono(signal):
-    """Return a float32 mono signal ((n, channels) is averaged); no copy when already so."""
-    x = np.asarray(signal, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=1, dtype=np.float32)
-    if x.ndim != 1:
-        raise ValueError(f"expected a signal of shape (n,) or (n, channels), got {x.shape}")
-    return x
 
 
 def _segment(x, first, length):
@@ -47,7 +39,7 @@ def onset_strength(signal, sr, hop=DEFAULT_HOP, n_fft=DEFAULT_N_FFT, compression
     Frames are processed `block_frames` at a time: beyond the signal itself, memory is
     O(block_frames * n_fft) whatever its length.
     """
-    x = _as_mono(signal)
+    x = dsp.as_mono(signal)
     sr, hop, n_fft = int(sr), int(hop), int(n_fft)
     if sr < 1 or hop < 1 or n_fft < 2 or int(block_frames) < 1:
         raise ValueError(f"need sr, hop, block_frames >= 1 and n_fft >= 2, got {sr}, {hop}, "
@@ -57,13 +49,13 @@ def onset_strength(signal, sr, hop=DEFAULT_HOP, n_fft=DEFAULT_N_FFT, compression
     if n_frames == 0:
         return env, np.zeros(0)
     half = n_fft // 2
-    window = np.hanning(n_fft).astype(np.float32)
+    window = dsp.hann(n_fft, periodic=False).astype(np.float32)
     previous = None
     for start in range(0, n_frames, int(block_frames)):
         stop = min(n_frames, start + int(block_frames))
         seg = _segment(x, start * hop - half, (stop - start - 1) * hop + n_fft)
-        frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft)[::hop] * window
-        logmag = np.log1p(np.float32(compression) * np.abs(np.fft.rfft(frames, axis=1)))
+        spectra = dsp.stft(seg, n_fft, hop, window)
+        logmag = np.log1p(np.float32(compression) * np.abs(spectra))
         logmag = logmag.astype(np.float32)
         if previous is None:
             previous = logmag[:1]

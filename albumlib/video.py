@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fileio, images
+from . import dsp, fileio, images
 from .images import (ImageError, SkippedImageWarning, _as_image_array, _open_checked,
                      as_rgb, fit_to_frame, list_album, load_image, resize_to, to_float32)
 
@@ -877,37 +877,9 @@ _RMS_BLOCK = AUDIO_SR * 4 // 10   # 400 ms blocks of the gated RMS
 _RMS_STEP = _RMS_BLOCK * 16       # samples looked at in one piece (no float64 copy of a song)
 
 
-class _GatedRms:
-    """Running gated mean square and peak of a signal given in pieces of _RMS_STEP samples."""
-
-    def __init__(self, block=_RMS_BLOCK):
-        self.block, self.total, self.count, self.peak = block, 0.0, 0, 0.0
-
-    def add(self, piece):
-        """Add the next piece (a trailing part of less than a block counts only for the peak,
-        unless it is the whole piece)."""
-        part = np.asarray(piece, dtype=np.float64)
-        if part.size == 0:
-            return
-        self.peak = max(self.peak, float(np.abs(part).max()))
-        n = part.size // self.block * self.block
-        blocks = part[:n].reshape(-1, self.block) if n else part[None, :]
-        ms = np.mean(np.square(blocks), axis=1)
-        loud = ms[ms > 10 ** (-50 / 10)]  # gate: blocks under -50 dBFS are silence
-        self.total += float(loud.sum())
-        self.count += loud.size
-
-    def gain(self, target_dbfs=RMS_TARGET_DBFS, peak_dbfs=PEAK_CEILING_DBFS):
-        """The gain that brings the gated RMS to target_dbfs, the peak to at most peak_dbfs."""
-        if self.count == 0 or self.peak == 0:
-            return 1.0
-        return min(10 ** (target_dbfs / 20) / math.sqrt(self.total / self.count),
-                   10 ** (peak_dbfs / 20) / self.peak)
-
-
 def _rms_gain(x, target_dbfs=RMS_TARGET_DBFS, peak_dbfs=PEAK_CEILING_DBFS):
     """Gain that brings the gated RMS of `x` to target_dbfs, its peak to at most peak_dbfs."""
-    rms = _GatedRms()
+    rms = dsp.GatedRms(_RMS_BLOCK)
     for start in range(0, x.size, _RMS_STEP):
         rms.add(x[start:start + _RMS_STEP])
     return rms.gain(target_dbfs, peak_dbfs)
@@ -1025,14 +997,14 @@ def write_soundtrack(path, n_samples, wav, fade_seconds=1.0, normalise="rms"):
 
     if normalise not in (None, "rms"):
         raise ValueError(f"write_soundtrack normalises with 'rms' or None, got {normalise!r}")
-    n_samples, rms, m = int(n_samples), _GatedRms(), 0
+    n_samples, rms, m = int(n_samples), dsp.GatedRms(_RMS_BLOCK), 0
     for piece in _music_pieces(path, n_samples):
         m += piece.size
         if normalise == "rms":
             rms.add(piece)
     if m == 0:
         raise AudioError(path, "no audio samples")
-    gain = np.float32(rms.gain() if normalise == "rms" else 1.0)
+    gain = np.float32(rms.gain(RMS_TARGET_DBFS, PEAK_CEILING_DBFS) if normalise == "rms" else 1.0)
     fade = min(_round(max(0.0, fade_seconds) * AUDIO_SR), m // 2)
     curve = _fade_curve(fade)
     with open(wav, "wb") as f:

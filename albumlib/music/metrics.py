@@ -58,16 +58,17 @@ import math
 
 import numpy as np
 
+from albumlib import dsp
+
 AMIN = 1e-10        # power floor: -100 dB
 _DIFF_FLOOR = 1e-7  # smallest "typical sample step" of click_ratio
-_CHUNK = 2048       # frames per rfft batch: bounds memory for minutes of audio
 
 
 def _as_mono(signal, name="signal"):
     """Return `signal` as a non-empty 1-D float64 array, NaN replaced by 0 and inf by +-1."""
-    x = np.asarray(signal, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"{name}: expected a mono signal of shape (n,), got {x.shape}")
+    if np.ndim(signal) != 1:  # (n, channels) is refused: the metrics measure mono signals
+        raise ValueError(f"{name}: expected a mono signal of shape (n,), got {np.shape(signal)}")
+    x = dsp.as_mono(signal, np.float64, name)
     if x.size == 0:
         raise ValueError(f"{name}: empty signal")
     return np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
@@ -111,9 +112,9 @@ def silence_fraction(signal, sr, frame=2048, threshold_db=-50.0):
     frame = int(frame)
     if frame < 1:
         raise ValueError(f"frame must be positive, got {frame}")
-    starts = np.arange(0, x.size, frame)
-    lengths = np.diff(np.append(starts, x.size))
-    ms = np.add.reduceat(x * x, starts) / lengths
+    ms = dsp.block_mean_squares(x, frame)
+    lengths = np.full(ms.size, frame)
+    lengths[-1] = x.size - frame * (ms.size - 1)
     silent = ms < 10.0 ** (threshold_db / 10.0)
     return float(np.sum(lengths[silent]) / x.size)
 
@@ -147,19 +148,13 @@ def click_ratio(signal, block_size=44100):
 
 def _power_chunks(x, n_fft=2048, hop=512):
     """Yield (power spectra (frames, n_fft//2+1), frame mean squares) in chunks of frames."""
-    n_fft, hop = int(n_fft), int(hop)
-    if n_fft < 2 or hop < 1:
-        raise ValueError(f"need n_fft >= 2 and hop >= 1, got n_fft={n_fft}, hop={hop}")
-    if x.size < n_fft:
+    n_fft = int(n_fft)
+    if x.size < n_fft:  # zero-padded to one frame (dsp.frames checks n_fft and hop)
         x = np.concatenate([x, np.zeros(n_fft - x.size)])
-    n_frames = 1 + (x.size - n_fft) // hop
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop][:n_frames]
-    window = np.hanning(n_fft + 1)[:-1]  # periodic Hann
+    window = dsp.hann(n_fft)
     norm = float(np.sum(window * window))
-    for start in range(0, n_frames, _CHUNK):
-        chunk = frames[start:start + _CHUNK]
-        spectra = np.fft.rfft(chunk * window, axis=1)
-        yield (spectra.real ** 2 + spectra.imag ** 2) / norm, np.mean(chunk * chunk, axis=1)
+    for chunk, power in dsp.stft_chunks(x, n_fft, hop, window, power=True):
+        yield power / norm, np.mean(chunk * chunk, axis=1)
 
 
 def _flatness(power):
