@@ -496,7 +496,7 @@ def load_audio(path, sr=44100, backend="auto"):
 
 def list_audio(folder, recursive=False):
     """Return the audio files of `folder` by extension, in natural name order; notebook 03."""
-    from .images import _natural_key
+    from .images import natural_key
 
     folder = Path(folder)
     if not folder.exists():
@@ -507,7 +507,7 @@ def list_audio(folder, recursive=False):
     songs = [p for p in found
              if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
              and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    return sorted(songs, key=lambda p: _natural_key(p.relative_to(folder)))
+    return sorted(songs, key=lambda p: natural_key(p.relative_to(folder)))
 
 
 def iter_audio_folder(folder, sr=44100, recursive=False, backend="auto", progress=None):

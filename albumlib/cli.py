@@ -636,7 +636,7 @@ def cmd_stylize(args):
 def _style_stem(style):
     """'starry_night' -> 'starry_night', 'paintings/my cat.jpg' -> 'my cat' (export names)."""
     from albumlib.style import styles
-    key = styles._normalise(style)
+    key = styles.style_key(style)
     return key if key in styles.STYLES else Path(style).stem
 
 

@@ -24,7 +24,7 @@ SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
 # Pillow decoders that may open a photo. Restricting them keeps, for example, a PostScript file
 # renamed to .jpg from being handed to Ghostscript.
 _PHOTO_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "GIF", "TIFF", "AVIF", "HEIF")
-_RESAMPLE = Image.Resampling.LANCZOS
+RESAMPLE = Image.Resampling.LANCZOS
 
 
 class ImageError(ValueError):
@@ -44,7 +44,7 @@ class SkippedImageWarning(UserWarning):
 # Array helpers
 # ---------------------------------------------------------------------------------------------
 
-def _as_image_array(array):
+def as_image_array(array):
     """Return `array` as a numpy array of shape (H, W), (H, W, 1|3|4); drops a batch axis of 1."""
     a = np.asarray(array)
     if a.ndim == 4 and a.shape[0] == 1:
@@ -59,7 +59,7 @@ def _as_image_array(array):
 
 def to_float32(array):
     """Return a float32 copy in [0, 1] (uint8 / 255, uint16 / 65535, clipped); notebook 01."""
-    a = _as_image_array(array)
+    a = as_image_array(array)
     if a.dtype == np.uint8:
         return a.astype(np.float32) / np.float32(255)
     if a.dtype == np.uint16:
@@ -73,7 +73,7 @@ def to_float32(array):
 
 def to_uint8(array):
     """Return a uint8 copy of an image (floats clipped to [0, 1], then rounded); notebook 01."""
-    a = _as_image_array(array)
+    a = as_image_array(array)
     if a.dtype == np.uint8:
         return a.copy()
     f = to_float32(a)
@@ -97,7 +97,7 @@ def resize_to(array, width, height):
     squeeze = a.ndim == 2
     if squeeze:
         a = a[..., None]
-    channels = [np.asarray(ch.resize((width, height), _RESAMPLE))
+    channels = [np.asarray(ch.resize((width, height), RESAMPLE))
                 for ch in _float_channels_to_pil(a)]
     out = np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
     return out[..., 0] if squeeze else out
@@ -123,7 +123,7 @@ def resize_max_side(array, max_side, upscale=False):
 
 def center_crop(array, width, height):
     """Return a copy of the central width x height region (no resizing); notebook 02."""
-    a = _as_image_array(array)
+    a = as_image_array(array)
     h, w = a.shape[:2]
     if not (1 <= width <= w and 1 <= height <= h):
         raise ValueError(f"cannot crop {width}x{height} from an image of {w}x{h}")
@@ -133,7 +133,7 @@ def center_crop(array, width, height):
 
 def center_crop_square(array, size=None):
     """Return the largest central square, resized to size x size if given (float32); notebook 02."""
-    a = _as_image_array(array)
+    a = as_image_array(array)
     side = min(a.shape[:2])
     square = to_float32(center_crop(a, side, side))
     return square if size is None else resize_to(square, size, size)
@@ -170,7 +170,7 @@ def _photo_formats():
     return [f for f in _PHOTO_FORMATS if f in Image.OPEN]
 
 
-def _open_checked(path):
+def open_checked(path):
     """Open `path` read-only with Pillow's photo decoders, or raise ImageError saying why not."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
@@ -264,22 +264,22 @@ def load_image(path, max_side=None, upscale=False):
     multi-page TIFFs give their first frame. Raises ImageError (a ValueError) naming the file for
     empty, truncated, corrupt or non-image files, and FileNotFoundError if it does not exist.
     """
-    rgb = _decode_upright(path, max_side)
+    rgb = decode_upright(path, max_side)
     if isinstance(rgb, np.ndarray):
         return resize_max_side(rgb, max_side, upscale)
     size = _fit_max_side(*rgb.size, max_side, upscale)
     if size != rgb.size:
-        rgb = rgb.resize(size, _RESAMPLE)
+        rgb = rgb.resize(size, RESAMPLE)
     return np.asarray(rgb, dtype=np.float32) / np.float32(255)
 
 
-def _decode_upright(path, max_side=None):
+def decode_upright(path, max_side=None):
     """A photo file decoded and turned upright: a Pillow RGB image (8-bit sources) or a float32
     array (high bit depth); JPEGs decoded at a reduced scale that still leaves >= max_side."""
     path = Path(path)
     if max_side is not None and int(max_side) < 1:
         raise ValueError(f"max_side must be a positive number of pixels, got {max_side!r}")
-    with _open_checked(path) as im:
+    with open_checked(path) as im:
         try:
             if max_side is not None and im.format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still leaves >= max_side.
@@ -301,7 +301,7 @@ def _decode_upright(path, max_side=None):
     return rgb
 
 
-def _natural_key(path):
+def natural_key(path):
     """Sort key that puts IMG_2 before IMG_10 (case-insensitive, folder by folder)."""
     return [[int(t) if t.isdigit() else t for t in re.split(r"(\d+)", part.lower())]
             for part in path.parts]
@@ -325,7 +325,7 @@ def list_album(folder, recursive=False):
             continue
         if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file():
             photos.append(p)
-    return sorted(photos, key=lambda p: _natural_key(p.relative_to(folder)))
+    return sorted(photos, key=lambda p: natural_key(p.relative_to(folder)))
 
 
 def iter_album(folder, max_side=None, limit=None, recursive=False, progress=None):

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from . import dsp, fileio, images
-from .images import (ImageError, SkippedImageWarning, _as_image_array, _open_checked,
+from .images import (ImageError, SkippedImageWarning, as_image_array, open_checked,
                      as_rgb, fit_to_frame, list_album, load_image, resize_to, to_float32)
 
 PRESETS = {
@@ -184,12 +184,12 @@ def letterbox_file(path, size):
     black, about five times faster than through float32 images (benchmarks/bench_video.py).
     """
     width, height = (int(v) for v in size)
-    rgb = images._decode_upright(path, max_side=max(width, height))
+    rgb = images.decode_upright(path, max_side=max(width, height))
     if isinstance(rgb, np.ndarray):  # high bit depth: the float32 path
         return layout_photo(rgb, size)
     left, top, new_w, new_h = _letterbox_rect(rgb.width, rgb.height, width, height)
     if (new_w, new_h) != rgb.size:
-        rgb = rgb.resize((new_w, new_h), images._RESAMPLE)
+        rgb = rgb.resize((new_w, new_h), images.RESAMPLE)
     canvas = np.zeros((height, width, 3), dtype=np.uint8)
     canvas[top:top + new_h, left:left + new_w] = np.asarray(rgb)
     return canvas
@@ -501,10 +501,10 @@ def _check_photos(photos):
             item = item[1]  # (path, image) pairs of iter_album / load_album
         try:
             if isinstance(item, (str, Path)):
-                with _open_checked(Path(item)):
+                with open_checked(Path(item)):
                     pass
             else:
-                a = _as_image_array(item)
+                a = as_image_array(item)
                 if not (a.dtype in (np.uint8, np.uint16, bool)
                         or np.issubdtype(a.dtype, np.floating)):
                     raise ValueError(f"expected a float, uint8 or uint16 image, got {a.dtype}")

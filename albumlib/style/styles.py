@@ -21,8 +21,8 @@ def list_styles():
     return list(STYLES)
 
 
-def _normalise(name):
-    """'Starry Night', 'starry-night' and 'starry_night.jpg' all become 'starry_night'."""
+def style_key(name):
+    """'Starry Night', 'starry-night' and 'starry_night.jpg' all have the key 'starry_night'."""
     key = name.strip().lower()
     if key.endswith((".jpg", ".jpeg")):
         key = key.rsplit(".", 1)[0]
@@ -31,8 +31,8 @@ def _normalise(name):
 
 def style_path(name):
     """Return the file of a bundled style, or `name` if it is an existing file; notebook 01."""
-    if isinstance(name, str) and _normalise(name) in STYLES:
-        return paths.data_path("styles", STYLES[_normalise(name)][0])
+    if isinstance(name, str) and style_key(name) in STYLES:
+        return paths.data_path("styles", STYLES[style_key(name)][0])
     candidate = Path(name)
     if candidate.is_file():
         return candidate
@@ -43,7 +43,7 @@ def style_path(name):
 
 def style_info(name):
     """Return (title, artist, year) of a bundled style, for captions; notebook 01."""
-    key = _normalise(name)
+    key = style_key(name)
     if key not in STYLES:
         raise ValueError(f"{name!r} is not a bundled style; bundled styles: {', '.join(STYLES)}")
     return STYLES[key][1:]
