@@ -14,9 +14,9 @@ from PIL import Image, ImageOps
 
 from . import fileio
 
-# Extensions that `list_album` treats as photos. HEIC/HEIF/AVIF are listed so that an album of
-# phone photos is not silently ignored: they load where Pillow (or pillow-heif) can read them and
-# are otherwise skipped with a warning that says what to do.
+# Extensions that `list_album` treats as photos. HEIC/HEIF (iPhone photos) are read through
+# pillow-heif, registered below; where it is missing they are skipped with a warning that says what
+# to install. AVIF loads where Pillow can read it.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".gif",
                     ".tif", ".tiff", ".heic", ".heif", ".avif")
 SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
@@ -25,6 +25,23 @@ SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
 # renamed to .jpg from being handed to Ghostscript.
 _PHOTO_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "GIF", "TIFF", "AVIF", "HEIF")
 RESAMPLE = Image.Resampling.LANCZOS
+HEIF_EXTENSIONS = (".heic", ".heif")
+
+
+def _register_heif():
+    """Register pillow-heif's HEIC/HEIF opener with Pillow; False if pillow-heif is missing."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    # libheif turns the picture upright while decoding (the `irot`/`imir` boxes, which cameras
+    # write to match the EXIF orientation) and pillow-heif then sets the EXIF orientation to 1, so
+    # that nothing turns it a second time.
+    pillow_heif.register_heif_opener()
+    return True
+
+
+HEIF_READER = _register_heif()
 
 
 class ImageError(ValueError):
@@ -183,10 +200,11 @@ def open_checked(path):
     except Image.DecompressionBombError as e:
         raise ImageError(path, f"too many pixels to load safely ({e})") from e
     except Image.UnidentifiedImageError as e:
-        hint = ""
-        if path.suffix.lower() in (".heic", ".heif"):
-            hint = " (HEIC/HEIF photos need `pip install pillow-heif`, or export them as JPEG)"
-        raise ImageError(path, f"not an image, or a format Pillow cannot read{hint}") from e
+        if path.suffix.lower() in HEIF_EXTENSIONS and not HEIF_READER:
+            raise ImageError(path, "a HEIC/HEIF photo, and its reader pillow-heif is not "
+                                   "installed: `pip install pillow-heif` (or export it as JPEG)"
+                             ) from e
+        raise ImageError(path, "not an image, or a format Pillow cannot read") from e
     except OSError as e:
         raise ImageError(path, f"cannot be read: {e}") from e
 
@@ -261,8 +279,9 @@ def load_image(path, max_side=None, upscale=False):
     """Read a photo as float32 RGB (H, W, 3) in [0, 1], upright, long side <= max_side; notebook 01.
 
     Transparent areas are composited on white; 16-bit images are scaled by 65535; GIFs and
-    multi-page TIFFs give their first frame. Raises ImageError (a ValueError) naming the file for
-    empty, truncated, corrupt or non-image files, and FileNotFoundError if it does not exist.
+    multi-page TIFFs give their first frame; HEIC/HEIF photos are read through pillow-heif.
+    Raises ImageError (a ValueError) naming the file for empty, truncated, corrupt or non-image
+    files, and FileNotFoundError if it does not exist.
     """
     rgb = decode_upright(path, max_side)
     if isinstance(rgb, np.ndarray):
@@ -290,15 +309,21 @@ def decode_upright(path, max_side=None):
         except (OSError, SyntaxError, ValueError, EOFError, IndexError) as e:
             problem = "truncated file" if "truncat" in str(e).lower() else "corrupt image data"
             raise ImageError(path, f"{problem} ({type(e).__name__}: {e})") from e
-        try:
-            oriented = ImageOps.exif_transpose(im)
-        except Exception as e:  # a malformed EXIF block should not lose the photo
-            warnings.warn(f"{path}: EXIF orientation ignored ({e})", UserWarning, stacklevel=3)
-            oriented = im
-        rgb = _to_rgb(oriented, path)
+        rgb = _to_rgb(_upright(im, path), path)
         if not isinstance(rgb, np.ndarray):
             rgb.load()  # detached from the file, which closes here
     return rgb
+
+
+def _upright(im, path):
+    """The image turned as its EXIF orientation says; HEIF comes upright from libheif already."""
+    if im.format == "HEIF":  # irot/imir applied while decoding; the EXIF tag is informative only
+        return im
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception as e:  # a malformed EXIF block should not lose the photo
+        warnings.warn(f"{path}: EXIF orientation ignored ({e})", UserWarning, stacklevel=4)
+        return im
 
 
 def natural_key(path):

@@ -105,6 +105,132 @@ def test_exif_orientation_with_max_side(tmp_path):
     assert near(out[50, 25], RED)
 
 
+# --- HEIC/HEIF (pillow-heif) -------------------------------------------------------------------
+
+def save_heic(path, array, orientation=None, date=None):
+    """Write a HEIC with pillow-heif, with an EXIF orientation and DateTimeOriginal if given."""
+    import pillow_heif     # a dependency of albumlib: a missing reader fails these tests
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    if date:
+        exif.get_ifd(0x8769)[0x9003] = date
+    options = {"exif": exif.tobytes()} if orientation or date else {}
+    Image.fromarray(array).save(path, format="HEIF", quality=95, **options)
+    return path
+
+
+def test_heic_reads_like_other_photos(tmp_path):
+    a = blocks(48, 64)
+    save_heic(tmp_path / "IMG_2.heic", a)
+    save_heic(tmp_path / "IMG_10.HEIF", a)
+    Image.fromarray(a).save(tmp_path / "IMG_3.jpg", quality=95)
+    out = load_image(tmp_path / "IMG_2.heic")
+    assert out.shape == (48, 64, 3) and out.dtype == np.float32
+    assert near(out[4, 4], RED) and near(out[4, 60], GREEN)
+    assert near(out[44, 4], BLUE) and near(out[44, 60], YELLOW)
+    assert load_image(tmp_path / "IMG_2.heic", max_side=32).shape == (24, 32, 3)
+    with images.open_checked(tmp_path / "IMG_10.HEIF") as im:
+        assert im.format == "HEIF"
+    names = [p.name for p in images.list_album(tmp_path)]
+    assert names == ["IMG_2.heic", "IMG_3.jpg", "IMG_10.HEIF"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkippedImageWarning)
+        assert [p.name for p, _ in images.iter_album(tmp_path)] == names
+
+
+@pytest.mark.parametrize("orientation,shape,corners", [
+    # corners of the upright photo: top-left, top-right, bottom-left, bottom-right
+    (3, (48, 64, 3), (YELLOW, BLUE, GREEN, RED)),      # turned 180 degrees
+    (6, (64, 48, 3), (BLUE, RED, YELLOW, GREEN)),      # turned 90 degrees clockwise
+])
+def test_heic_exif_orientation_as_for_jpeg(tmp_path, orientation, shape, corners):
+    a = blocks(48, 64)                                 # as stored by the camera
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(a).save(tmp_path / "p.jpg", quality=95, exif=exif.tobytes())
+    heic = save_heic(tmp_path / "p.heic", a, orientation=orientation)
+    for path in (tmp_path / "p.jpg", heic):
+        out = load_image(path)
+        assert out.shape == shape, path.name           # turned once, not twice, not never
+        h, w = shape[:2]
+        got = (out[3, 3], out[3, w - 4], out[h - 4, 3], out[h - 4, w - 4])
+        assert all(near(px, rgb) for px, rgb in zip(got, corners)), (path.name, got)
+        assert images.decode_upright(path).size == (w, h)
+    # pillow-heif: libheif turns the pixels (irot), and the EXIF tag then reads 1
+    with images.open_checked(heic) as im:
+        assert im.size == (shape[1], shape[0]) and im.getexif().get(0x0112, 1) == 1
+
+
+def test_heic_is_not_turned_twice_if_the_exif_tag_survives(tmp_path, monkeypatch):
+    import pillow_heif
+
+    heic = save_heic(tmp_path / "p.heic", blocks(48, 64), orientation=6)
+    stale = Image.Exif()
+    stale[0x0112] = 6      # as a reader would give it that left the tag after applying irot
+    monkeypatch.setattr(pillow_heif.HeifImageFile, "getexif", lambda self: stale)
+    with images.open_checked(heic) as im:
+        assert im.getexif()[0x0112] == 6
+    out = load_image(heic)
+    assert out.shape == (64, 48, 3) and near(out[3, 3], BLUE) and near(out[3, 44], RED)
+
+
+def test_heic_exif_date_is_read(tmp_path):
+    from albumlib.film.capture import capture_time
+
+    heic = save_heic(tmp_path / "p.heic", blocks(48, 64), orientation=6,
+                     date="2024:07:01 14:05:06")
+    taken = capture_time(heic)
+    assert (taken.time.isoformat(), taken.source) == ("2024-07-01T14:05:06", "DateTimeOriginal")
+
+
+def run_python(script):
+    """Run `script` in a fresh Python (no HEIF reader registered yet) from the repository root."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return dict(line.split(" ", 1) for line in run.stdout.splitlines())
+
+
+def test_importing_images_registers_the_heic_reader(tmp_path):
+    heic = save_heic(tmp_path / "p.heic", blocks(48, 64))
+    out = run_python(f"""
+from albumlib import images
+print("SHAPE", images.load_image({str(heic)!r}).shape, images.HEIF_READER)
+""")
+    assert out["SHAPE"] == "(48, 64, 3) True"
+
+
+def test_heic_without_pillow_heif_is_a_clear_error(tmp_path):
+    album = tmp_path / "album"
+    album.mkdir()
+    save_heic(album / "IMG_1.heic", blocks(48, 64))
+    Image.fromarray(blocks()).save(album / "IMG_2.png")
+    out = run_python(f"""
+import sys, warnings
+sys.modules["pillow_heif"] = None          # as if it were not installed
+from albumlib import images
+assert not images.HEIF_READER
+try:
+    images.load_image({str(album / "IMG_1.heic")!r})
+except images.ImageError as e:
+    print("ERROR", e)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    print("LOADED", [p.name for p, _ in images.load_album({str(album)!r})])
+print("WARNED", [str(w.message) for w in caught])
+""")
+    assert "IMG_1.heic" in out["ERROR"] and "pip install pillow-heif" in out["ERROR"]
+    assert out["LOADED"] == "['IMG_2.png']"
+    assert "IMG_1.heic" in out["WARNED"] and "pip install pillow-heif" in out["WARNED"]
+
+
 # --- colour modes ------------------------------------------------------------------------------
 
 def test_grayscale_L(tmp_path):
