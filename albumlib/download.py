@@ -215,12 +215,25 @@ def _attempt(opener, url, f, dest, size, hashes, progress, chunk, timeout):
         hashes.catch_up(f, offset, progress, chunk)
         return size                     # complete already: only the verification is left
     hashes.catch_up(f, offset, progress, chunk)
+    response = _request(opener, url, f, offset, hashes, timeout)
+    if response is None:
+        return offset                   # the .part already holds the whole file
+    with response:
+        total, offset = _announced_total(response, url, f, offset, hashes)
+        if size is not None and total is not None and total != size:
+            raise ChecksumError(dest, "size (reported by the server)",
+                                f"{size:,} bytes", f"{total:,} bytes")
+        return _receive(response, f, dest, offset, total, hashes, progress, chunk)
+
+
+def _request(opener, url, f, offset, hashes, timeout):
+    """Open the request for the bytes from `offset` on; the response, or None if none are left."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     request = urllib.request.Request(url, headers=headers)
     try:
-        response = opener.open(request, timeout=timeout)
+        return opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as e:
         content_range = (e.headers.get("Content-Range") or "") if e.headers else ""
         try:
@@ -230,7 +243,7 @@ def _attempt(opener, url, f, dest, size, hashes, progress, chunk, timeout):
         if e.code == 416 and offset:
             m = _UNSATISFIED_RANGE.search(content_range)
             if m and int(m.group(1)) == offset:
-                return offset           # the .part already holds the whole file
+                return None             # the .part already holds the whole file
             _restart(f, hashes)
             raise _Retry(f"HTTP 416 for bytes={offset}-; starting again from zero")
         if e.code in _RETRY_HTTP_CODES:
@@ -239,53 +252,57 @@ def _attempt(opener, url, f, dest, size, hashes, progress, chunk, timeout):
     except _NETWORK_ERRORS as e:
         raise _Retry(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from e
 
-    with response:
-        status = getattr(response, "status", None) or response.getcode()
-        total = None
-        if status == 206:
-            m = _CONTENT_RANGE.search(response.headers.get("Content-Range", ""))
-            if not m or int(m.group(1)) != offset:
-                _restart(f, hashes)     # a range we did not ask for: do not trust it
-                got = response.headers.get("Content-Range")
-                raise _Retry(f"server answered with range {got!r} for bytes={offset}-; starting "
-                             "again from zero")
-            total = int(m.group(3)) if m.group(3) != "*" else None
-        elif status == 200:
-            if offset:                  # the server ignored Range: it sends the whole file again
-                _restart(f, hashes)
-                offset = 0
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-        else:
-            raise DownloadError(f"{url}: unexpected HTTP status {status}")
-        if size is not None and total is not None and total != size:
-            raise ChecksumError(dest, "size (reported by the server)",
-                                f"{size:,} bytes", f"{total:,} bytes")
-        received = offset
-        f.seek(offset)
-        with _tqdm(total=total, initial=offset, desc=dest.name,
-                   disable=not progress) as bar:
-            while True:
-                try:
-                    block = response.read(chunk)
-                except _NETWORK_ERRORS as e:
-                    f.flush()
-                    raise _Retry(f"connection lost after {received:,} bytes "
-                                 f"({type(e).__name__}: {e})", received > offset) from e
-                if not block:
-                    break
-                f.write(block)
-                hashes.update(block)
-                received += len(block)
-                bar.update(len(block))
-        f.flush()
-        if total is not None and received < total:
-            raise _Retry(f"connection closed after {received:,} of {total:,} bytes",
-                         received > offset)
-        if total is not None and received > total:
+
+def _announced_total(response, url, f, offset, hashes):
+    """(the file's total size the server announces or None, the offset its bytes start at)."""
+    status = getattr(response, "status", None) or response.getcode()
+    total = None
+    if status == 206:
+        m = _CONTENT_RANGE.search(response.headers.get("Content-Range", ""))
+        if not m or int(m.group(1)) != offset:
+            _restart(f, hashes)     # a range we did not ask for: do not trust it
+            got = response.headers.get("Content-Range")
+            raise _Retry(f"server answered with range {got!r} for bytes={offset}-; starting "
+                         "again from zero")
+        total = int(m.group(3)) if m.group(3) != "*" else None
+    elif status == 200:
+        if offset:                  # the server ignored Range: it sends the whole file again
             _restart(f, hashes)
-            raise _Retry(f"server sent {received:,} bytes, more than the {total:,} it announced")
-        return received
+            offset = 0
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+    else:
+        raise DownloadError(f"{url}: unexpected HTTP status {status}")
+    return total, offset
+
+
+def _receive(response, f, dest, offset, total, hashes, progress, chunk):
+    """Append the response's bytes to the .part file from `offset`; return the bytes it holds."""
+    received = offset
+    f.seek(offset)
+    with _tqdm(total=total, initial=offset, desc=dest.name,
+               disable=not progress) as bar:
+        while True:
+            try:
+                block = response.read(chunk)
+            except _NETWORK_ERRORS as e:
+                f.flush()
+                raise _Retry(f"connection lost after {received:,} bytes "
+                             f"({type(e).__name__}: {e})", received > offset) from e
+            if not block:
+                break
+            f.write(block)
+            hashes.update(block)
+            received += len(block)
+            bar.update(len(block))
+    f.flush()
+    if total is not None and received < total:
+        raise _Retry(f"connection closed after {received:,} of {total:,} bytes",
+                     received > offset)
+    if total is not None and received > total:
+        _restart(f, hashes)
+        raise _Retry(f"server sent {received:,} bytes, more than the {total:,} it announced")
+    return received
 
 
 def download(url, dest, sha256=None, size=None, md5=None, progress=True, chunk=1 << 20, timeout=60,
@@ -321,35 +338,8 @@ def download(url, dest, sha256=None, size=None, md5=None, progress=True, chunk=1
     fd = os.open(part, os.O_RDWR | os.O_CREAT, fileio.new_file_mode())
     with os.fdopen(fd, "r+b") as f:
         _lock(f, part)
-        failures = 0
-        while True:
-            try:
-                _attempt(opener, url, f, dest, size, hashes, progress, chunk, timeout)
-                break
-            except ChecksumError:
-                f.close()
-                part.unlink(missing_ok=True)   # the server has another file: the part is useless
-                raise
-            except _Retry as e:
-                failures = 0 if e.progressed else failures + 1
-                if failures > retries:
-                    raise DownloadError(
-                        f"{url}: download failed after {retries + 1} attempts ({e}); the partial "
-                        f"file {part} is kept and the next call resumes it") from e.__cause__
-                if failures:
-                    time.sleep(min(RETRY_BACKOFF_S * 2 ** (failures - 1), 60.0))
-        f.seek(0, os.SEEK_END)
-        got = f.tell()
-        problem = None
-        if size is not None and got != size:
-            problem = ChecksumError(dest, "size", f"{size:,} bytes", f"{got:,} bytes")
-        else:
-            hashes.catch_up(f, got, progress, chunk)
-            actual = hashes.hexdigests()
-            for name, value in expected.items():
-                if actual[name] != value:
-                    problem = ChecksumError(dest, name, value, actual[name])
-                    break
+        _attempts(opener, url, f, part, dest, size, hashes, progress, chunk, timeout, retries)
+        problem = _part_problem(f, dest, size, expected, hashes, progress, chunk)
         if problem is None:
             os.fsync(f.fileno())
     if problem is not None:
@@ -357,6 +347,41 @@ def download(url, dest, sha256=None, size=None, md5=None, progress=True, chunk=1
         raise problem
     os.replace(part, dest)              # atomic: dest appears complete or not at all
     return dest
+
+
+def _attempts(opener, url, f, part, dest, size, hashes, progress, chunk, timeout, retries):
+    """Fill the .part file `f`, retrying with backoff; DownloadError after `retries` failures."""
+    failures = 0
+    while True:
+        try:
+            _attempt(opener, url, f, dest, size, hashes, progress, chunk, timeout)
+            return
+        except ChecksumError:
+            f.close()
+            part.unlink(missing_ok=True)   # the server has another file: the part is useless
+            raise
+        except _Retry as e:
+            failures = 0 if e.progressed else failures + 1
+            if failures > retries:
+                raise DownloadError(
+                    f"{url}: download failed after {retries + 1} attempts ({e}); the partial "
+                    f"file {part} is kept and the next call resumes it") from e.__cause__
+            if failures:
+                time.sleep(min(RETRY_BACKOFF_S * 2 ** (failures - 1), 60.0))
+
+
+def _part_problem(f, dest, size, expected, hashes, progress, chunk):
+    """The ChecksumError of the finished .part file `f` (its size, then checksums), or None."""
+    f.seek(0, os.SEEK_END)
+    got = f.tell()
+    if size is not None and got != size:
+        return ChecksumError(dest, "size", f"{size:,} bytes", f"{got:,} bytes")
+    hashes.catch_up(f, got, progress, chunk)
+    actual = hashes.hexdigests()
+    for name, value in expected.items():
+        if actual[name] != value:
+            return ChecksumError(dest, name, value, actual[name])
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

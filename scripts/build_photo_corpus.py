@@ -17,14 +17,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from albumlib.style import photo_corpus  # noqa: E402
+from albumlib.style import corpus_manifest, corpus_sources, photo_corpus  # noqa: E402
 
 
 def parse_args(argv=None):
     """The command line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=None,
-                   help=f"corpus folder (default: {photo_corpus.default_folder()})")
+                   help=f"corpus folder (default: {corpus_manifest.default_folder()})")
     p.add_argument("--debs", type=Path, default=None,
                    help="folder of .deb files you already have (used as they are, never deleted; "
                         "missing ones are downloaded into it)")
@@ -44,7 +44,7 @@ def parse_args(argv=None):
 
 def print_summary(folder):
     """Print the photos per package, the total and its size."""
-    counts = photo_corpus.summary(folder)
+    counts = corpus_manifest.summary(folder)
     width = max(len(name) for name in counts)
     total, total_bytes = 0, 0
     print(f"\nphoto corpus: {folder}")
@@ -63,7 +63,7 @@ def main(argv=None):
     """Build the corpus, print a summary; return the exit status."""
     args = parse_args(argv)
     with warnings.catch_warnings():
-        warnings.simplefilter("always", photo_corpus.CorpusWarning)
+        warnings.simplefilter("always", corpus_sources.CorpusWarning)
         warnings.showwarning = _show_warning
         return _run(args)
 
@@ -81,7 +81,7 @@ def _run(args):
     except KeyboardInterrupt:
         print("interrupted: nothing was written to the corpus folder", file=sys.stderr)
         return 130
-    except (photo_corpus.CorpusError, OSError, ValueError) as e:
+    except (corpus_sources.CorpusError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

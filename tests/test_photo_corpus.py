@@ -21,7 +21,19 @@ import pytest
 from PIL import Image
 
 from albumlib import paths
+from albumlib.style import corpus_debs, corpus_fetch, corpus_sources
 from albumlib.style import photo_corpus as pc
+from albumlib.style.corpus_debs import ar_members, read_control, read_package
+from albumlib.style.corpus_fetch import fetch_debs
+from albumlib.style.corpus_licences import copyright_licence, parse_copyright, photo_licence
+from albumlib.style.corpus_manifest import (ATTRIBUTION, LICENSES, MANIFEST_TSV,
+                                            default_debs_folder, default_folder, load_manifest)
+from albumlib.style.corpus_photos import (PhotoPrint, Rejected, nearest, output_size, prepare_photo,
+                                          protected_prints)
+from albumlib.style.corpus_rcc import rcc_entries, rcc_names, rcc_notices, rcc_webps
+from albumlib.style.corpus_sources import (MAX_SIDE, MIN_SIDE, NEAR_DUPLICATE, CorpusError,
+                                           CorpusWarning, Source, matches_any, packages,
+                                           path_matches)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,13 +161,13 @@ RCC = "usr/share/fake-rcc/rcc/pictures.rcc"
 WALL = "usr/share/wallpapers/Lake/contents/images/"
 
 SOURCES = (
-    pc.Source("fake-photos", take=(PHOTOS + "*.jpg",), drop=(PHOTOS + "drawing.jpg",),
-              licence="NOTE-LICENCE", content="test photos",
-              rotate=((PHOTOS + "sideways.jpg", 90),)),
-    pc.Source("fake-rcc", take=(RCC,), drop=(RCC + "!/res/logo_*",), kind="rcc",
-              licence="GPL-3+", content="test rcc"),
-    pc.Source("fake-wallpapers", take=(WALL + "*",), kind="largest", licence="LGPL",
-              content="test wallpapers", licence_files=("usr/share/wallpapers/*/metadata.json",)),
+    Source("fake-photos", take=(PHOTOS + "*.jpg",), drop=(PHOTOS + "drawing.jpg",),
+           licence="NOTE-LICENCE", content="test photos",
+           rotate=((PHOTOS + "sideways.jpg", 90),)),
+    Source("fake-rcc", take=(RCC,), drop=(RCC + "!/res/logo_*",), kind="rcc",
+           licence="GPL-3+", content="test rcc"),
+    Source("fake-wallpapers", take=(WALL + "*",), kind="largest", licence="LGPL",
+           content="test wallpapers", licence_files=("usr/share/wallpapers/*/metadata.json",)),
 )
 
 
@@ -210,11 +222,11 @@ def debs(tmp_path_factory, protected):
 @pytest.fixture()
 def no_apt(monkeypatch):
     """No apt on this machine as far as the builder can tell (and a download is a failure)."""
-    monkeypatch.setattr(pc, "apt_index", lambda names: {})
+    monkeypatch.setattr(corpus_fetch, "apt_index", lambda names: {})
 
     def download(name, folder, update, log):
         raise AssertionError(f"apt-get download {name} was called")
-    monkeypatch.setattr(pc, "_apt_download", download)
+    monkeypatch.setattr(corpus_fetch, "_apt_download", download)
 
 
 def build(out, debs, protected, **kw):
@@ -223,16 +235,16 @@ def build(out, debs, protected, **kw):
         warnings.simplefilter("always")
         folder = pc.build_corpus(out=out, debs=debs, sources=SOURCES, protected=[protected],
                                  min_photos=0, log=lambda *a: None, **kw)
-    return folder, [str(w.message) for w in caught if issubclass(w.category, pc.CorpusWarning)]
+    return folder, [str(w.message) for w in caught if issubclass(w.category, CorpusWarning)]
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, debs, protected):
     """The fake corpus, built once: (folder, manifest, warnings)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pc, "apt_index", lambda names: {})
+        mp.setattr(corpus_fetch, "apt_index", lambda names: {})
         folder, caught = build(tmp_path_factory.mktemp("cache") / "photo_corpus", debs, protected)
-    return folder, pc.load_manifest(folder), caught
+    return folder, load_manifest(folder), caught
 
 
 def by_file(manifest):
@@ -242,43 +254,43 @@ def by_file(manifest):
 # --- the real selection --------------------------------------------------------------------------
 
 def test_sources_follow_the_note():
-    names = pc.packages()
+    names = packages()
     assert names == ["gcompris-qt-data", "scratch", "mate-backgrounds",
                      "plasma-workspace-wallpapers", "lxqt-themes", "lomiri-wallpapers-16.04",
                      "lomiri-wallpapers-20.04", "kphotoalbum", "gnome-control-center-data"]
-    src = {s.package: s for s in pc.SOURCES}
-    for s in pc.SOURCES:
+    src = {s.package: s for s in corpus_sources.SOURCES}
+    for s in corpus_sources.SOURCES:
         assert s.take and s.licence and s.content and s.kind in ("files", "largest", "rcc")
     scratch = src["scratch"].drop
     for drawing in ("party-room", "room1", "room2", "room3", "spotlight-stage", "woods-and-bench",
                     "graffiti", "school2", "basketball-court2"):
-        assert pc._matches_any(f"usr/share/scratch/Media/Backgrounds/Indoors/{drawing}.jpg",
-                               scratch)
-    assert not pc._matches_any("usr/share/scratch/Media/Backgrounds/Nature/lake.jpg", scratch)
+        assert matches_any(f"usr/share/scratch/Media/Backgrounds/Indoors/{drawing}.jpg",
+                           scratch)
+    assert not matches_any("usr/share/scratch/Media/Backgrounds/Nature/lake.jpg", scratch)
     details = [d for d in src["gcompris-qt-data"].drop if "details.rcc!" in d]
     assert len(details) == 8
-    assert pc._matches_any("usr/share/gcompris-qt/rcc/details.rcc!/gcompris/src/activities/"
-                           "details/resource/image/Gogh4_background.webp", details)
+    assert matches_any("usr/share/gcompris-qt/rcc/details.rcc!/gcompris/src/activities/"
+                       "details/resource/image/Gogh4_background.webp", details)
     assert len(src["plasma-workspace-wallpapers"].take) == 12
     assert len(src["lxqt-themes"].take) == 10
     assert dict(src["kphotoalbum"].rotate)["usr/share/kphotoalbum/demo/grand_canyon_1.jpg"] == 180
 
 
 def test_path_matches_stays_in_one_folder():
-    assert pc.path_matches("a/b/c.jpg", "a/*/c.jpg")
-    assert not pc.path_matches("a/b/x/c.jpg", "a/*/c.jpg")
-    assert not pc.path_matches("a/b/c.jpg", "a/*")
+    assert path_matches("a/b/c.jpg", "a/*/c.jpg")
+    assert not path_matches("a/b/x/c.jpg", "a/*/c.jpg")
+    assert not path_matches("a/b/c.jpg", "a/*")
 
 
 # --- .deb and .rcc reading -----------------------------------------------------------------------
 
 def test_deb_is_read_in_python(debs):
     deb = debs / "fake-photos_1.0-1_all.deb"
-    assert [name for name, _, _ in pc.ar_members(deb)] == ["debian-binary", "control.tar.xz",
-                                                          "data.tar.xz"]
-    assert pc.read_control(deb)["Version"] == "1.0-1"
-    with pytest.warns(pc.CorpusWarning, match="refusing archive member"):
-        files = pc.read_package(deb, SOURCES[0])
+    assert [name for name, _, _ in ar_members(deb)] == ["debian-binary", "control.tar.xz",
+                                                       "data.tar.xz"]
+    assert read_control(deb)["Version"] == "1.0-1"
+    with pytest.warns(CorpusWarning, match="refusing archive member"):
+        files = read_package(deb, SOURCES[0])
     assert files.unpacked_with == "Python tarfile (xz)"
     assert sorted(Path(p).name for p in files.members) == [
         "album-copy.jpg", "drawing.jpg", "grey.jpg", "portrait.jpg", "sideways.jpg",
@@ -291,21 +303,21 @@ def test_damaged_and_foreign_debs_are_refused(tmp_path, debs):
     cut = tmp_path / "cut.deb"
     cut.write_bytes(deb.read_bytes()[:-1000])
     with pytest.raises(ValueError, match="truncated"):
-        pc.ar_members(cut)
+        ar_members(cut)
     (tmp_path / "text.deb").write_text("hello")
     with pytest.raises(ValueError, match="not a Debian package"):
-        pc.ar_members(tmp_path / "text.deb")
-    with pytest.raises(pc.CorpusError, match="is package 'fake-photos', expected 'fake-rcc'"):
-        pc.read_package(deb, SOURCES[1])
+        ar_members(tmp_path / "text.deb")
+    with pytest.raises(CorpusError, match="is package 'fake-photos', expected 'fake-rcc'"):
+        read_package(deb, SOURCES[1])
 
 
 def test_unsafe_member_names_are_refused(tmp_path):
     raw = tar_bytes([("./usr/", None), ("../escape.jpg", b"x"), ("/etc/passwd", b"x"),
                      ("./usr/a/../../b.jpg", b"x"), ("./usr/ok.jpg", b"x")])
     make_deb(tmp_path, "evil", "1", {}, raw_data_tar=raw)
-    source = pc.Source("evil", take=("*", "*.jpg", "usr/*.jpg", "etc/*"), licence="x", content="x")
-    with pytest.warns(pc.CorpusWarning) as caught:
-        files = pc.read_package(tmp_path / "evil_1_all.deb", source)
+    source = Source("evil", take=("*", "*.jpg", "usr/*.jpg", "etc/*"), licence="x", content="x")
+    with pytest.warns(CorpusWarning) as caught:
+        files = read_package(tmp_path / "evil_1_all.deb", source)
     assert sorted(files.members) == ["usr/ok.jpg"]
     assert len([w for w in caught if "refusing archive member" in str(w.message)]) == 3
     assert not (tmp_path.parent / "escape.jpg").exists()
@@ -316,20 +328,20 @@ def test_rcc_webps_are_cut_out_by_their_riff_header():
     two = encoded(smooth_photo(2, 320, 260), "WEBP")
     wave = b"RIFF" + struct.pack("<I", 4) + b"WAVE"
     blob = b"junk" + one + wave + b"\0\0more" + two + b"tail"
-    found = pc.rcc_webps(blob)
+    found = rcc_webps(blob)
     assert [(i, len(data)) for i, _, data in found] == [(0, len(one)), (1, len(two))]
     assert Image.open(io.BytesIO(found[1][2])).size == (320, 260)
-    assert pc.rcc_names(blob) == {}                       # no name table: images by index only
+    assert rcc_names(blob) == {}                       # no name table: images by index only
 
 
 def test_rcc_name_table_and_credits():
     tower = encoded(smooth_photo(1, 300, 300), "WEBP")
     for version in (1, 2, 3):
         rcc = make_rcc({"tower.webp": tower, "README": README.encode()}, version=version)
-        names = pc.rcc_names(rcc)
-        (index, offset, data), = pc.rcc_webps(rcc)
+        names = rcc_names(rcc)
+        (index, offset, data), = rcc_webps(rcc)
         assert names[offset] == "/res/tower.webp" and data == tower
-    notices = pc.rcc_notices(rcc, pc.rcc_entries(rcc))
+    notices = rcc_notices(rcc, rcc_entries(rcc))
     licence, credit, where = notices["/res/tower.webp"]
     assert licence == "CC-BY-SA-4.0" and where == "/res/README"
     assert credit == "Jane Doe; https://commons.wikimedia.org/wiki/File:Tower.jpg"
@@ -337,37 +349,37 @@ def test_rcc_name_table_and_credits():
 
 
 def test_copyright_matching():
-    stanzas = pc.parse_copyright(COPYRIGHT + "\nFiles: 16.04/Bridge_by_Me.jpg\nCopyright: Me\n"
-                                 "License: CC-BY-4.0\n\nFiles: src/a/resource/sea1.jpg\n"
-                                 "Copyright: Sea\nLicense: CC0-1.0\n")
-    licence = lambda path, **kw: pc.copyright_licence(stanzas, path, **kw)[0]  # noqa: E731
+    stanzas = parse_copyright(COPYRIGHT + "\nFiles: 16.04/Bridge_by_Me.jpg\nCopyright: Me\n"
+                              "License: CC-BY-4.0\n\nFiles: src/a/resource/sea1.jpg\n"
+                              "Copyright: Sea\nLicense: CC0-1.0\n")
+    licence = lambda path, **kw: copyright_licence(stanzas, path, **kw)[0]  # noqa: E731
     assert licence("usr/share/fake/photos/x.jpg") == "CC0-1.0"          # glob at the path's end
     assert licence("usr/share/backgrounds/Bridge_by_Me.jpg") == "CC-BY-4.0"   # the same file name
     assert licence("usr/share/other/x.jpg") == "GPL-3+"                 # only Files: *
     assert licence("/gcompris/src/a/resource/sea1.webp", converted=True) == "CC0-1.0"
-    assert pc.parse_copyright("Just some text\n\nLicense: GPL\n") is None
+    assert parse_copyright("Just some text\n\nLicense: GPL\n") is None
 
 
 # --- photos --------------------------------------------------------------------------------------
 
 def test_size_filter_and_output_size():
-    with pytest.raises(pc.Rejected, match="too small"):
-        pc.prepare_photo(encoded(smooth_photo(1, 300, 200)))              # 200 px short side
-    jpeg, original, size, _ = pc.prepare_photo(encoded(smooth_photo(1, 256, 256)))
+    with pytest.raises(Rejected, match="too small"):
+        prepare_photo(encoded(smooth_photo(1, 300, 200)))              # 200 px short side
+    jpeg, original, size, _ = prepare_photo(encoded(smooth_photo(1, 256, 256)))
     assert original == (256, 256) and size == (256, 256)               # never enlarged
-    _, original, size, _ = pc.prepare_photo(encoded(smooth_photo(1, 3000, 2000)))
+    _, original, size, _ = prepare_photo(encoded(smooth_photo(1, 3000, 2000)))
     assert original == (3000, 2000) and size == (1024, 683)
-    assert pc.output_size(3000, 600) == (1280, 256)                    # the short side kept >= 256
-    with pytest.raises(pc.Rejected, match="8-bit photo"):
-        pc.prepare_photo(encoded(smooth_photo(1, 300, 300).convert("1"), "PNG"))
-    with pytest.raises(pc.Rejected, match="cannot be decoded"):
-        pc.prepare_photo(encoded(smooth_photo(1, 400, 300))[:2000])
-    _, _, size, rgb = pc.prepare_photo(encoded(smooth_photo(1, 500, 300)), rotate=90)
+    assert output_size(3000, 600) == (1280, 256)                    # the short side kept >= 256
+    with pytest.raises(Rejected, match="8-bit photo"):
+        prepare_photo(encoded(smooth_photo(1, 300, 300).convert("1"), "PNG"))
+    with pytest.raises(Rejected, match="cannot be decoded"):
+        prepare_photo(encoded(smooth_photo(1, 400, 300))[:2000])
+    _, _, size, rgb = prepare_photo(encoded(smooth_photo(1, 500, 300)), rotate=90)
     assert size == (300, 500) and rgb.mode == "RGB"
 
 
 def test_album_and_holdout_copies_are_recognised():
-    refs = pc.protected_prints()
+    refs = protected_prints()
     labels = [label for label, _ in refs]
     assert "album/01_astronaut.jpg" in labels and "holdout/camera.jpg" in labels
     assert len(labels) == len(list((ROOT / "data" / "album").glob("*.jpg"))) + \
@@ -382,11 +394,11 @@ def test_album_and_holdout_copies_are_recognised():
         "brighter, less colour": Image.eval(astronaut, lambda v: min(255, int(v * 1.15))),
     }
     for what, copy in copies.items():
-        score, label = pc.nearest(refs, pc.PhotoPrint(copy.convert("RGB")))
-        assert label == "album/01_astronaut.jpg" and score >= pc.NEAR_DUPLICATE, what
+        score, label = nearest(refs, PhotoPrint(copy.convert("RGB")))
+        assert label == "album/01_astronaut.jpg" and score >= NEAR_DUPLICATE, what
     other = smooth_photo(3, 640, 480)
-    score, _ = pc.nearest(refs, pc.PhotoPrint(other))
-    assert score < pc.NEAR_DUPLICATE
+    score, _ = nearest(refs, PhotoPrint(other))
+    assert score < NEAR_DUPLICATE
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -415,7 +427,7 @@ def test_photos_are_checked_rgb_jpegs(corpus):
         with Image.open(folder / record["file"]) as im:
             assert im.format == "JPEG" and im.mode == "RGB"
             assert list(im.size) == record["size"]
-            assert min(im.size) >= pc.MIN_SIDE and max(im.size) <= pc.MAX_SIDE
+            assert min(im.size) >= MIN_SIDE and max(im.size) <= MAX_SIDE
     photos = by_file(manifest)
     assert photos["fake-photos__street.jpg"]["original_size"] == [1600, 1200]
     assert photos["fake-photos__street.jpg"]["size"] == [1024, 768]
@@ -445,22 +457,22 @@ def test_manifest_fields(corpus):
     assert manifest["packages"]["fake-wallpapers"]["version"] == "3:1.0-1"
     assert len(info["sha256"]) == 64 and info["unpacked_with"] == "Python tarfile (xz)"
     assert manifest["kept_out"] == ["album/01_secret.jpg"]
-    tsv = (folder / pc.MANIFEST_TSV).read_text().splitlines()
+    tsv = (folder / MANIFEST_TSV).read_text().splitlines()
     assert tsv[0].split("\t")[:4] == ["file", "package", "version", "path"] and len(tsv) == 7
-    attribution = (folder / pc.ATTRIBUTION).read_text()
+    attribution = (folder / ATTRIBUTION).read_text()
     assert "fake-rcc__pictures-tower.jpg | CC-BY-SA-4.0 | Jane Doe" in attribution
-    assert (folder / pc.LICENSES / "fake-photos.copyright").read_text() == COPYRIGHT
-    assert (folder / pc.LICENSES / "fake-wallpapers__usr_share_wallpapers_Lake_metadata.json"
-            ).is_file()
+    assert (folder / LICENSES / "fake-photos.copyright").read_text() == COPYRIGHT
+    assert (folder / LICENSES / "fake-wallpapers__usr_share_wallpapers_Lake_metadata.json"
+         ).is_file()
 
 
 def test_the_note_licence_when_the_package_says_nothing(tmp_path, debs, protected, no_apt):
-    source = pc.Source("fake-photos", take=(PHOTOS + "street.jpg",), licence="NOTE-LICENCE",
-                       content="x")
-    with pytest.warns(pc.CorpusWarning, match="refusing archive member"):
-        files = pc.read_package(debs / "fake-photos_1.0-1_all.deb", source)
+    source = Source("fake-photos", take=(PHOTOS + "street.jpg",), licence="NOTE-LICENCE",
+                    content="x")
+    with pytest.warns(CorpusWarning, match="refusing archive member"):
+        files = read_package(debs / "fake-photos_1.0-1_all.deb", source)
     files.copyright = "not machine-readable"
-    licence, credit, where = pc.photo_licence(source, files, PHOTOS + "street.jpg")
+    licence, credit, where = photo_licence(source, files, PHOTOS + "street.jpg")
     assert licence == "NOTE-LICENCE" and "not machine-readable" in where
 
 
@@ -476,7 +488,7 @@ def test_rerun_reuses_the_corpus(corpus, debs, protected, monkeypatch, no_apt):
 
 def test_a_failure_midway_leaves_no_partial_corpus(tmp_path, debs, protected, monkeypatch,
                                                   no_apt):
-    real, calls = pc.prepare_photo, []
+    real, calls = prepare_photo, []
 
     def failing(data, rotate=0):
         calls.append(1)
@@ -490,12 +502,12 @@ def test_a_failure_midway_leaves_no_partial_corpus(tmp_path, debs, protected, mo
     assert list(tmp_path.iterdir()) == []                 # no corpus, no hidden staging folder
     monkeypatch.setattr(pc, "prepare_photo", real)
     build(out, debs, protected)
-    manifest = pc.load_manifest(out)
+    manifest = load_manifest(out)
     calls.clear()
     monkeypatch.setattr(pc, "prepare_photo", failing)
     with pytest.raises(RuntimeError):
         build(out, debs, protected, force=True)           # a failed rebuild keeps the old corpus
-    assert pc.load_manifest(out) == manifest and pc.corpus_problem(out, SOURCES) is None
+    assert load_manifest(out) == manifest and pc.corpus_problem(out, SOURCES) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo_corpus"]
 
 
@@ -525,20 +537,20 @@ def test_debs_are_reused_when_their_sha256_matches(tmp_path, debs, monkeypatch):
     folder.mkdir()
     deb = shutil.copy(debs / "fake-rcc_2.0-1_all.deb", folder)
     good = hashlib.sha256(Path(deb).read_bytes()).hexdigest()
-    monkeypatch.setattr(pc, "apt_index", lambda names: {
+    monkeypatch.setattr(corpus_fetch, "apt_index", lambda names: {
         n: {"version": "2.0-1", "sha256": good, "size": 0} for n in names})
     downloads = []
 
     def download(name, into, update, log):
         downloads.append(name)
         shutil.copy(debs / "fake-rcc_2.0-1_all.deb", into)
-    monkeypatch.setattr(pc, "_apt_download", download)
-    monkeypatch.setattr(pc.shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
-    found = pc.fetch_debs(["fake-rcc"], folder, log=lambda *a: None)
+    monkeypatch.setattr(corpus_fetch, "_apt_download", download)
+    monkeypatch.setattr(shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
+    found = fetch_debs(["fake-rcc"], folder, log=lambda *a: None)
     assert downloads == [] and found["fake-rcc"][1] == good
     Path(deb).write_bytes(Path(deb).read_bytes()[:-10] + b"0123456789")   # damaged, same version
-    with pytest.warns(pc.CorpusWarning, match="damaged"):
-        found = pc.fetch_debs(["fake-rcc"], folder, log=lambda *a: None)
+    with pytest.warns(CorpusWarning, match="damaged"):
+        found = fetch_debs(["fake-rcc"], folder, log=lambda *a: None)
     assert downloads == ["fake-rcc"] and found["fake-rcc"][1] == good
 
 
@@ -549,12 +561,12 @@ def test_an_old_version_in_the_cache_is_replaced_by_the_current_one(tmp_path, de
     make_deb(folder, "fake-rcc", "1.9-1", {"usr/share/x.txt": b"old"})
     current = debs / "fake-rcc_2.0-1_all.deb"
     good = hashlib.sha256(current.read_bytes()).hexdigest()
-    monkeypatch.setattr(pc, "apt_index", lambda names: {
+    monkeypatch.setattr(corpus_fetch, "apt_index", lambda names: {
         n: {"version": "2.0-1", "sha256": good, "size": 0} for n in names})
-    monkeypatch.setattr(pc.shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
-    monkeypatch.setattr(pc, "_apt_download", lambda name, into, update, log: shutil.copy(
+    monkeypatch.setattr(shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
+    monkeypatch.setattr(corpus_fetch, "_apt_download", lambda name, into, update, log: shutil.copy(
         current, into))
-    path, sha, version = pc.fetch_debs(["fake-rcc"], folder, log=lambda *a: None)["fake-rcc"]
+    path, sha, version = fetch_debs(["fake-rcc"], folder, log=lambda *a: None)["fake-rcc"]
     assert (path.name, sha, version) == (current.name, good, "2.0-1")
 
 
@@ -563,47 +575,47 @@ def test_without_apt_the_last_manifest_checks_the_debs(tmp_path, debs, monkeypat
     folder.mkdir()
     deb = Path(shutil.copy(debs / "fake-rcc_2.0-1_all.deb", folder))
     good = hashlib.sha256(deb.read_bytes()).hexdigest()
-    monkeypatch.setattr(pc, "apt_index", lambda names: {})
-    monkeypatch.setattr(pc.shutil, "which", lambda cmd: None)
+    monkeypatch.setattr(corpus_fetch, "apt_index", lambda names: {})
+    monkeypatch.setattr(shutil, "which", lambda cmd: None)
     known = {"fake-rcc": {"version": "2.0-1", "sha256": good}}
-    assert pc.fetch_debs(["fake-rcc"], folder, known=known, log=lambda *a: None)["fake-rcc"] == (
+    assert fetch_debs(["fake-rcc"], folder, known=known, log=lambda *a: None)["fake-rcc"] == (
         deb, good, "2.0-1")
     deb.write_bytes(deb.read_bytes()[:-10] + b"0123456789")
-    with pytest.warns(pc.CorpusWarning, match="damaged"), pytest.raises(pc.CorpusError,
-                                                                       match="by hand"):
-        pc.fetch_debs(["fake-rcc"], folder, known=known, log=lambda *a: None)
+    with pytest.warns(CorpusWarning, match="damaged"), pytest.raises(CorpusError,
+                                                                 match="by hand"):
+        fetch_debs(["fake-rcc"], folder, known=known, log=lambda *a: None)
     assert not deb.exists()                                # the damaged copy is gone
 
 
 def test_downloaded_debs_are_deleted_unless_kept(tmp_path, debs, protected, monkeypatch):
     monkeypatch.setenv("ALBUM_CACHE_DIR", str(tmp_path / "cache"))
-    index = {p.name.split("_")[0]: {"version": pc.read_control(p)["Version"],
-                                    "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+    index = {p.name.split("_")[0]: {"version": read_control(p)["Version"],
+                                 "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
              for p in debs.glob("*.deb")}
-    monkeypatch.setattr(pc, "apt_index", lambda names: {n: index[n] for n in names})
-    monkeypatch.setattr(pc.shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
-    monkeypatch.setattr(pc, "_apt_download", lambda name, into, update, log: shutil.copy(
+    monkeypatch.setattr(corpus_fetch, "apt_index", lambda names: {n: index[n] for n in names})
+    monkeypatch.setattr(shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
+    monkeypatch.setattr(corpus_fetch, "_apt_download", lambda name, into, update, log: shutil.copy(
         next(debs.glob(f"{name}_*.deb")), into))
     build(None, None, protected, keep_debs=True)
-    assert len(list(pc.default_debs_folder().glob("*.deb"))) == 3
-    assert pc.corpus_problem(pc.default_folder(), SOURCES) is None
+    assert len(list(default_debs_folder().glob("*.deb"))) == 3
+    assert pc.corpus_problem(default_folder(), SOURCES) is None
     build(None, None, protected, force=True)               # reuses them, then deletes them
-    assert not pc.default_debs_folder().exists()
-    assert len(pc.load_manifest()["photos"]) == 6
+    assert not default_debs_folder().exists()
+    assert len(load_manifest()["photos"]) == 6
 
 
 def test_without_apt_get_one_line_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(pc, "apt_index", lambda names: {})
-    monkeypatch.setattr(pc.shutil, "which", lambda cmd: None)
-    with pytest.raises(pc.CorpusError) as err:
-        pc.fetch_debs(["scratch", "kphotoalbum"], tmp_path, log=lambda *a: None)
+    monkeypatch.setattr(corpus_fetch, "apt_index", lambda names: {})
+    monkeypatch.setattr(shutil, "which", lambda cmd: None)
+    with pytest.raises(CorpusError) as err:
+        fetch_debs(["scratch", "kphotoalbum"], tmp_path, log=lambda *a: None)
     message = str(err.value)
     assert "\n" not in message and "scratch, kphotoalbum" in message
     assert "by hand" in message and f"--debs {tmp_path}" in message
 
 
 def test_zstd_data_tar(tmp_path, debs):
-    if pc._zstd_reader(io.BytesIO(b"")) is None and not shutil.which("dpkg-deb"):
+    if corpus_debs._zstd_reader(io.BytesIO(b"")) is None and not shutil.which("dpkg-deb"):
         pytest.skip("neither Python zstd support nor dpkg-deb here")
     if not shutil.which("zstd"):
         pytest.skip("no zstd command to make the test package")
@@ -612,8 +624,8 @@ def test_zstd_data_tar(tmp_path, debs):
     packed = subprocess.run(["zstd", "-q", "-c"], input=plain, stdout=subprocess.PIPE,
                             check=True).stdout
     deb = make_deb(tmp_path, "zst", "1", {}, data_compression="zst", raw_data_tar=packed)
-    files = pc.read_package(deb, pc.Source("zst", take=("usr/share/*.jpg",), licence="x",
-                                           content="x"))
+    files = read_package(deb, Source("zst", take=("usr/share/*.jpg",), licence="x",
+                                     content="x"))
     assert list(files.members) == ["usr/share/a.jpg"]
     assert "zstd" in files.unpacked_with
 
@@ -622,7 +634,7 @@ def test_zstd_data_tar(tmp_path, debs):
 
 def test_corpus_dir(tmp_path, monkeypatch, corpus):
     monkeypatch.setenv("ALBUM_CACHE_DIR", str(tmp_path / "cache"))
-    assert pc.default_folder() == tmp_path / "cache" / "photo_corpus"
+    assert default_folder() == tmp_path / "cache" / "photo_corpus"
     with pytest.raises(FileNotFoundError, match="build_photo_corpus.py"):
         pc.corpus_dir()
     folder = corpus[0]
@@ -657,8 +669,8 @@ def test_command_line(tmp_path, debs, protected, monkeypatch, capsys, no_apt):
     assert "fake-photos" in text and "total" in text and "6 photos" in text
     assert (tmp_path / "sheet.jpg").is_file() and (debs / "fake-rcc_2.0-1_all.deb").is_file()
     def unavailable(name, folder, update, log):
-        raise pc.CorpusError(f"apt-get download {name} failed: E: Unable to locate package")
-    monkeypatch.setattr(pc, "_apt_download", unavailable)
+        raise CorpusError(f"apt-get download {name} failed: E: Unable to locate package")
+    monkeypatch.setattr(corpus_fetch, "_apt_download", unavailable)
     assert script.main(["--out", str(tmp_path / "other"), "--debs", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: apt-get download fake-photos failed") and err.count("\n") == 1

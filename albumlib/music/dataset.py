@@ -292,6 +292,65 @@ def _build_song(out_dir, path, name, stat, settings, chunk_blocks, reader, songs
         old_file.unlink(missing_ok=True)
 
 
+def _audio_paths(music_folder, recursive, limit):
+    """The audio files of `music_folder` to build from (the first `limit` if > 0), or AudioError."""
+    if int(limit) < 0:
+        raise ValueError(f"limit must be 0 (all files) or more, got {limit!r}")
+    paths = audio.list_audio(music_folder, recursive=recursive)
+    if int(limit):
+        paths = paths[:int(limit)]
+    if not paths:
+        raise AudioError(music_folder, f"no audio files found (looked for "
+                                       f"{', '.join(audio.AUDIO_EXTENSIONS)})")
+    return paths
+
+
+def _songs_to_build(out_dir, paths, names, songs, report):
+    """[(path, name, stat)] of the songs to decode; unchanged ones go to `report.unchanged`."""
+    todo = []
+    for path, name in zip(paths, names):
+        stat = path.stat()
+        if _unchanged(out_dir, songs.get(name), stat):
+            report.unchanged.append(name)
+        else:
+            todo.append((path, name, stat))
+    return todo
+
+
+def _build_songs(out_dir, todo, settings, chunk_blocks, decode_ahead, manifest, report, progress):
+    """Decode and write the songs of `todo`, the next `decode_ahead` decoding ahead; resumable."""
+    from tqdm.auto import tqdm
+
+    songs = manifest["songs"]
+    start = functools.partial(audio.ChunkReader, sr=settings["sr"],
+                              chunk_samples=chunk_blocks * settings["block_size"])
+    readers = collections.deque()  # the current song's reader, then those started ahead
+    written = time.monotonic()  # when the manifest was last written
+    try:
+        with tqdm(todo, desc="music features", unit="song", disable=not progress) as bar:
+            for i, (path, name, stat) in enumerate(bar):
+                bar.set_postfix_str(name[-30:], refresh=False)
+                # ffmpeg decodes the next songs while this one is transformed and written
+                while len(readers) < 1 + decode_ahead and i + len(readers) < len(todo):
+                    readers.append(start(todo[i + len(readers)][0]))
+                reader = readers[0]
+                try:
+                    _build_song(out_dir, path, name, stat, settings, chunk_blocks, reader,
+                                songs, report)
+                finally:
+                    readers.popleft().close()
+                if time.monotonic() - written >= _MANIFEST_EVERY_S:  # a killed build resumes
+                    _write_manifest(out_dir, manifest)
+                    written = time.monotonic()
+    except BaseException:
+        with contextlib.suppress(OSError):  # an interrupted build resumes after the last song
+            _write_manifest(out_dir, manifest)
+        raise
+    finally:
+        while readers:
+            readers.popleft().close()  # an interrupted build leaves no ffmpeg running
+
+
 def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=10, sr=44100,
                   recursive=False, chunk_blocks=64, decode_ahead=2, limit=0, progress=None,
                   verbose=True):
@@ -309,8 +368,6 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     of an earlier build beyond them are dropped). Returns a BuildReport (printed when
     `verbose`).
     """
-    from tqdm.auto import tqdm
-
     if int(chunk_blocks) < 1:
         raise ValueError(f"chunk_blocks must be positive, got {chunk_blocks!r}")
     if int(decode_ahead) < 0:
@@ -318,14 +375,7 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     settings = {"sr": int(sr), "block_size": int(block_size), "kind": kind,
                 "n_features": fft_blocks.n_features(block_size, kind), "fft_dtype": FFT_DTYPE}
     music_folder = Path(music_folder)
-    if int(limit) < 0:
-        raise ValueError(f"limit must be 0 (all files) or more, got {limit!r}")
-    paths = audio.list_audio(music_folder, recursive=recursive)
-    if int(limit):
-        paths = paths[:int(limit)]
-    if not paths:
-        raise AudioError(music_folder, f"no audio files found (looked for "
-                                       f"{', '.join(audio.AUDIO_EXTENSIONS)})")
+    paths = _audio_paths(music_folder, recursive, limit)
     out_dir = _prepare_out_dir(out_dir, music_folder)
     manifest = _start_manifest(out_dir, music_folder, settings)
     songs = manifest["songs"]
@@ -337,40 +387,9 @@ def build_dataset(music_folder, out_dir, block_size=44100, kind="fft", seq_len=1
     _remove_unreferenced(out_dir, songs)
     if progress is None:
         progress = len(paths) > 1
-    todo = []
-    for path, name in zip(paths, names):
-        stat = path.stat()
-        if _unchanged(out_dir, songs.get(name), stat):
-            report.unchanged.append(name)
-        else:
-            todo.append((path, name, stat))
-    start = functools.partial(audio.ChunkReader, sr=int(sr),
-                              chunk_samples=int(chunk_blocks) * int(block_size))
-    readers = collections.deque()  # the current song's reader, then those started ahead
-    written = time.monotonic()  # when the manifest was last written
-    try:
-        with tqdm(todo, desc="music features", unit="song", disable=not progress) as bar:
-            for i, (path, name, stat) in enumerate(bar):
-                bar.set_postfix_str(name[-30:], refresh=False)
-                # ffmpeg decodes the next songs while this one is transformed and written
-                while len(readers) < 1 + int(decode_ahead) and i + len(readers) < len(todo):
-                    readers.append(start(todo[i + len(readers)][0]))
-                reader = readers[0]
-                try:
-                    _build_song(out_dir, path, name, stat, settings, int(chunk_blocks), reader,
-                                songs, report)
-                finally:
-                    readers.popleft().close()
-                if time.monotonic() - written >= _MANIFEST_EVERY_S:  # a killed build resumes
-                    _write_manifest(out_dir, manifest)
-                    written = time.monotonic()
-    except BaseException:
-        with contextlib.suppress(OSError):  # an interrupted build resumes after the last song
-            _write_manifest(out_dir, manifest)
-        raise
-    finally:
-        while readers:
-            readers.popleft().close()  # an interrupted build leaves no ffmpeg running
+    todo = _songs_to_build(out_dir, paths, names, songs, report)
+    _build_songs(out_dir, todo, settings, int(chunk_blocks), int(decode_ahead), manifest, report,
+                 progress)
     report.too_short = sorted(n for n, e in songs.items() if e["n_blocks"] < seq_len + 1)
     manifest["seq_len"] = int(seq_len)
     _finish_manifest(out_dir, manifest)

@@ -433,20 +433,12 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
     history)` is called after each checkpoint, `on_epoch(epoch, history)` after each epoch.
     After the first few steps it prints an estimate of the whole run (profiles.estimate).
     """
-    from tqdm.auto import tqdm
-
     strategy = training.distribution(strategy)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = config.music
     ckpt = out / CHECKPOINT
     history = {k: [] for k in HISTORY_KEYS}
-    start, saved = 0, None
-    if ckpt.exists():
-        saved = read_checkpoint(ckpt)
-        if saved[3]["music"] != cfg.to_dict():
-            raise ValueError(f"{ckpt}: made for the model {saved[3]['music']}, not "
-                             f"{cfg.to_dict()}; train it in another out_dir")
+    start, saved = 0, _saved_run(ckpt, config.music)
     plan = prepare_data(config, out, split=None if saved is None else
                         (saved[3]["train_songs"], saved[3]["val_songs"]),
                         scaler=None if saved is None else saved[4], progress=progress)
@@ -456,25 +448,47 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
         _restore(ckpt, state, model, optimizer)
         optimizer.learning_rate = config.learning_rate   # a new rate may be given on resume
         print(f"resuming from {ckpt} at epoch {start} of {config.epochs}")
-    last_good = start
     meta = _meta(config, plan)
     if not len(plan.train_index):
         raise ValueError("no training sequence (see the warnings about short songs)")
+    _fit(config, strategy, model, optimizer, plan, meta, start, history, progress,
+         on_checkpoint, on_epoch)
+    result = TrainResult(model, history, out, start, plan)
+    if config.epochs > start or not (out / BUNDLE / music.BUNDLE_JSON).is_file():
+        result.bundle_dir = export_bundle(result, config)
+    else:
+        result.bundle_dir = out / BUNDLE
+    return result
+
+
+def _saved_run(ckpt, cfg):
+    """The checkpoint of an earlier run at `ckpt` (read_checkpoint's tuple), or None if none."""
+    if not ckpt.exists():
+        return None
+    saved = read_checkpoint(ckpt)
+    if saved[3]["music"] != cfg.to_dict():
+        raise ValueError(f"{ckpt}: made for the model {saved[3]['music']}, not "
+                         f"{cfg.to_dict()}; train it in another out_dir")
+    return saved
+
+
+def _fit(config, strategy, model, optimizer, plan, meta, start, history, progress, on_checkpoint,
+         on_epoch):
+    """Train epochs start + 1 to config.epochs, appending to `history` and checkpointing."""
+    from tqdm.auto import tqdm
+
+    out, cfg = Path(config.out_dir), config.music
+    ckpt, last_good = out / CHECKPOINT, start
     train_step, eval_step, predict = _steps(model, optimizer, strategy)
     features, seq_len, bs = cfg.n_features, cfg.seq_len, int(config.batch_size)
     replicas = strategy.num_replicas_in_sync
     if bs < replicas:
         raise ValueError(f"batch_size {bs} is smaller than the {replicas} replicas of the "
                          f"strategy; each replica needs at least one sequence")
-    val_ds = None
-    if len(plan.val_index):
-        val_ds = _dataset(lambda: _window_batches(
-            plan.source, plan.val_songs, plan.val_index, np.arange(len(plan.val_index)), bs,
-            seq_len + 1, plan.scaler, role="val", min_last=replicas), seq_len, features)
+    val_ds = _val_dataset(plan, bs, seq_len, features, replicas)
     n_batches = len(_batch_starts(len(plan.train_index), bs, replicas)) - 1
     bar = tqdm(total=config.epochs * n_batches, initial=min(start, config.epochs) * n_batches,
                desc="training", unit="step", disable=not progress)
-    marks = []          # end times of this call's first steps, for the estimate
     try:
         for epoch in range(start + 1, config.epochs + 1):
             t0 = time.perf_counter()
@@ -482,23 +496,11 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
             ds = _dataset(lambda order=order: _window_batches(
                 plan.source, plan.train_songs, plan.train_index, order, bs, seq_len + 1,
                 plan.scaler, min_last=replicas), seq_len, features)
-            err = count = 0.0
-            for x, y in strategy.experimental_distribute_dataset(ds):
-                e, c = train_step(x, y)
-                e, c = float(e), float(c)
-                _guard(e, "training loss", epoch, ckpt, last_good)
-                err, count = err + e, count + c
-                bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{err / count:.4g}", refresh=False)
-                if epoch == start + 1 and len(marks) < 3:
-                    marks.append(time.perf_counter())
-                    if len(marks) == min(3, n_batches):
-                        tqdm.write(_estimate(marks, t0, n_batches, config.epochs - start))
-            val = _mean_loss(eval_step, val_ds, strategy) if val_ds is not None else None
-            _guard(val, "validation loss", epoch, ckpt, last_good)
-            free = (_free_running_loss(predict, plan, seq_len, config.free_run_steps)
-                    if config.free_run_steps and plan.val_songs else None)
-            _guard(free, "free-running validation loss", epoch, ckpt, last_good)
+            err, count = _train_batches(strategy, ds, train_step, bar, epoch, ckpt, last_good,
+                                        (t0, n_batches, config.epochs - start)
+                                        if epoch == start + 1 else None)
+            val, free = _validate(eval_step, val_ds, strategy, predict, plan, config, epoch, ckpt,
+                                  last_good)
             for key, value in zip(HISTORY_KEYS, (epoch, err / count, val, free,
                                                  time.perf_counter() - t0)):
                 history[key].append(value)
@@ -514,12 +516,49 @@ def train(config, strategy=None, progress=True, on_checkpoint=None, on_epoch=Non
                 on_epoch(epoch, history)
     finally:
         bar.close()
-    result = TrainResult(model, history, out, start, plan)
-    if config.epochs > start or not (out / BUNDLE / music.BUNDLE_JSON).is_file():
-        result.bundle_dir = export_bundle(result, config)
-    else:
-        result.bundle_dir = out / BUNDLE
-    return result
+
+
+def _val_dataset(plan, bs, seq_len, features, replicas):
+    """The tf.data dataset of the validation windows, or None without validation songs."""
+    if not len(plan.val_index):
+        return None
+    return _dataset(lambda: _window_batches(
+        plan.source, plan.val_songs, plan.val_index, np.arange(len(plan.val_index)), bs,
+        seq_len + 1, plan.scaler, role="val", min_last=replicas), seq_len, features)
+
+
+def _train_batches(strategy, ds, train_step, bar, epoch, ckpt, last_good, estimate_from=None):
+    """One epoch's training steps: (summed loss, count); `estimate_from`: (t0, batches, epochs).
+
+    With `estimate_from` (the first epoch of this call), the end times of the first steps give
+    an estimate of the whole run, printed once.
+    """
+    from tqdm.auto import tqdm
+
+    err = count = 0.0
+    marks = []          # end times of this call's first steps, for the estimate
+    for x, y in strategy.experimental_distribute_dataset(ds):
+        e, c = train_step(x, y)
+        e, c = float(e), float(c)
+        _guard(e, "training loss", epoch, ckpt, last_good)
+        err, count = err + e, count + c
+        bar.update(1)
+        bar.set_postfix(epoch=epoch, loss=f"{err / count:.4g}", refresh=False)
+        if estimate_from is not None and len(marks) < 3:
+            marks.append(time.perf_counter())
+            if len(marks) == min(3, estimate_from[1]):
+                tqdm.write(_estimate(marks, *estimate_from))
+    return err, count
+
+
+def _validate(eval_step, val_ds, strategy, predict, plan, config, epoch, ckpt, last_good):
+    """(validation loss, free-running validation loss) after an epoch; None where not measured."""
+    val = _mean_loss(eval_step, val_ds, strategy) if val_ds is not None else None
+    _guard(val, "validation loss", epoch, ckpt, last_good)
+    free = (_free_running_loss(predict, plan, config.music.seq_len, config.free_run_steps)
+            if config.free_run_steps and plan.val_songs else None)
+    _guard(free, "free-running validation loss", epoch, ckpt, last_good)
+    return val, free
 
 
 def _estimate(marks, t0, n_batches, epochs):

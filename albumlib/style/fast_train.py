@@ -347,7 +347,6 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     """
     import tensorflow as tf
     from tqdm.auto import tqdm
-    from albumlib.style import image_data
 
     strategy = training.distribution(strategy)
     out = Path(config.out_dir)
@@ -363,10 +362,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     if start_step >= config.steps:
         return TrainResult(model, history, out, start_step)
 
-    dataset = image_data.training_dataset(config.data_dir, crop=config.crop,
-                                          batch_size=config.batch_size, seed=config.seed,
-                                          scale=config.scale, skip_batches=start_step)
-    batches = iter(strategy.experimental_distribute_dataset(dataset))
+    batches = _distributed_batches(config, strategy, start_step)
     multi = config.styles
     step_fn = _train_step(model, optimizer, loss_fn, strategy,
                           resolve_precision(config) == "float16",
@@ -381,16 +377,7 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
             t0 = time.perf_counter()
             index = 0 if multi is None else style_of_step(config, step)
             terms = step_fn(next(batches), tf.constant(index, tf.int32))
-            values = {k: float(v) for k, v in terms.items()}
-            if not np.isfinite(values["total"]):
-                raise FloatingPointError(f"loss became {values['total']} at step {step}; the last "
-                                         f"good checkpoint is {ckpt}")
-            for key in HISTORY_KEYS[1:5]:
-                history[key].append(values[key])
-            history["step"].append(step)
-            if multi is not None:
-                history["style_index"].append(index)
-            history["seconds"].append(time.perf_counter() - t0)
+            values = _record_step(history, terms, step, index, multi, t0, ckpt)
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
             if step == timed:
@@ -404,6 +391,31 @@ def train(config, strategy=None, progress=True, on_checkpoint=None):
     finally:
         bar.close()
     return TrainResult(model, history, out, start_step)
+
+
+def _distributed_batches(config, strategy, skip):
+    """The training batches after the first `skip`, spread over the strategy's replicas."""
+    from albumlib.style import image_data
+
+    dataset = image_data.training_dataset(config.data_dir, crop=config.crop,
+                                          batch_size=config.batch_size, seed=config.seed,
+                                          scale=config.scale, skip_batches=skip)
+    return iter(strategy.experimental_distribute_dataset(dataset))
+
+
+def _record_step(history, terms, step, index, multi, t0, ckpt):
+    """Add a step's loss terms, style and time to `history`; return the terms, checked finite."""
+    values = {k: float(v) for k, v in terms.items()}
+    if not np.isfinite(values["total"]):
+        raise FloatingPointError(f"loss became {values['total']} at step {step}; the last "
+                                 f"good checkpoint is {ckpt}")
+    for key in HISTORY_KEYS[1:5]:
+        history[key].append(values[key])
+    history["step"].append(step)
+    if multi is not None:
+        history["style_index"].append(index)
+    history["seconds"].append(time.perf_counter() - t0)
+    return values
 
 
 def _write_checkpoint(out, model, optimizer, step, history, config=None):

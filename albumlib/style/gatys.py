@@ -158,11 +158,7 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
                 "tv": DEFAULT_WEIGHTS["tv"] if tv_weight is None else tv_weight}
 
     photo = images.as_rgb(content, image_size, "content image")
-    style_list = styles if isinstance(styles, (list, tuple)) else [styles]
-    style_images = [as_style_image(s, max(16, int(round(image_size * style_scale))))
-                    for s in style_list]
-    if preserve_color:
-        style_images = [color.match_luminance(s, photo) for s in style_images]
+    style_images = _style_images(styles, photo, image_size, style_scale, preserve_color)
 
     extractor = vgg.feature_extractor(tuple(dict.fromkeys(content_layers + style_layers)), weights=weights)
     targets = _blend_grams(extractor, style_images, blend_weights, style_layers)
@@ -174,18 +170,7 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
     history = {"total": [], "content": [], "style": [], "tv": [], "seconds": []}
     bar = _progress(steps, progress)
     clock = [time.perf_counter()]
-
-    def on_step(i, terms, get_image):
-        for key, value in zip(("total", "content", "style", "tv"), terms):
-            history[key].append(float(value))
-        now = time.perf_counter()
-        history["seconds"].append(now - clock[0])
-        clock[0] = now
-        bar.update(1)
-        bar.set_postfix(loss=f"{history['total'][-1]:.4g}", refresh=False)
-        if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == steps):
-            callback(i + 1, history, get_image())
-
+    on_step = _step_recorder(history, bar, clock, steps, callback, callback_every)
     start = clock[0] = time.perf_counter()
     try:
         if optimizer == "adam":
@@ -202,6 +187,32 @@ def stylize(content, styles, *, blend_weights=None, content_weight=None, style_w
                     style_layers=tuple(style_layers), preserve_color=preserve_color,
                     learning_rate=learning_rate, weights_source=getattr(extractor, "weights_source", None))
     return GatysResult(image=np.clip(out, 0.0, 1.0), history=history, seconds=seconds, settings=settings)
+
+
+def _style_images(styles, photo, image_size, style_scale, preserve_color):
+    """The style images at `style_scale` of the image size (luminance matched to `photo`)."""
+    style_list = styles if isinstance(styles, (list, tuple)) else [styles]
+    style_images = [as_style_image(s, max(16, int(round(image_size * style_scale))))
+                    for s in style_list]
+    if preserve_color:
+        style_images = [color.match_luminance(s, photo) for s in style_images]
+    return style_images
+
+
+def _step_recorder(history, bar, clock, steps, callback, callback_every):
+    """The optimisers' on_step(i, terms, get_image): history, seconds since `clock[0]`, callback."""
+    def on_step(i, terms, get_image):
+        for key, value in zip(("total", "content", "style", "tv"), terms):
+            history[key].append(float(value))
+        now = time.perf_counter()
+        history["seconds"].append(now - clock[0])
+        clock[0] = now
+        bar.update(1)
+        bar.set_postfix(loss=f"{history['total'][-1]:.4g}", refresh=False)
+        if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == steps):
+            callback(i + 1, history, get_image())
+
+    return on_step
 
 
 def _progress(total, enabled):

@@ -271,6 +271,52 @@ def _random_crop(image, key, seed, crop, scale, flip):
     return tf.ensure_shape(out, [crop, crop, 3])
 
 
+def _decode_report(folder, files, seed, shuffle, check_files):
+    """A DecodeReport of `files` (decoded up front if `check_files`); ImageError if none decode."""
+    report = DecodeReport(folder, files, seed, shuffle)
+    if check_files:
+        for path in files:
+            problem = decode_problem(path)
+            if problem:
+                report._warn(path, f"TensorFlow cannot decode it ({problem})")
+                report.excluded.append(path)
+        usable = len(report.excluded) < len(files)
+    else:  # make sure at least one decodes, or the endless stream would spin on nothing
+        usable = any(decode_problem(p) is None for p in files)
+    if not usable:
+        raise ImageError(folder, f"none of its {len(files)} photo files can be decoded by "
+                                 "TensorFlow")
+    return report
+
+
+def _photo_stream(files, seed, shuffle, crop, scale, flip, repeat, report):
+    """A dataset of (crop, skipped) of `files`, epoch after epoch; undecodable files dropped."""
+    n = len(files)
+    files_t = tf.constant([os.fsencode(p) for p in files])   # bytes: any file name works
+
+    def epoch_elements(epoch):
+        keys = epoch * n + tf.range(n, dtype=tf.int64)
+        order = _epoch_order(n, seed, epoch, shuffle)
+        return tf.data.Dataset.from_tensor_slices((keys, tf.gather(files_t, order)))
+
+    def load(key, path):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        return key, _random_crop(image, key, seed, crop, scale, flip)
+
+    def note_gaps(expected, element):
+        key, image = element
+        skipped = tf.cond(key > expected,
+                          lambda: tf.py_function(report._record, [expected, key], tf.int64),
+                          lambda: tf.constant(0, tf.int64))
+        return key + 1, (image, skipped)
+
+    epochs = tf.data.Dataset.counter(dtype=tf.int64) if repeat else tf.data.Dataset.range(1)
+    ds = epochs.flat_map(epoch_elements)
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.ignore_errors()
+    return ds.scan(tf.constant(0, tf.int64), note_gaps)
+
+
 def training_dataset(folder, crop=256, batch_size=4, seed=0, shuffle_buffer=1000, repeat=True,
                      scale=(1.0, 1.0), flip=True, skip_batches=0, cache_list=True, *,
                      recursive=False, check_files=None):
@@ -308,45 +354,10 @@ def training_dataset(folder, crop=256, batch_size=4, seed=0, shuffle_buffer=1000
     if check_files is None:
         check_files = len(files) <= CHECK_FILES_LIMIT
     shuffle = shuffle_buffer is None or int(shuffle_buffer) > 0
-    report = DecodeReport(folder, files, seed, shuffle)
-    if check_files:
-        for path in files:
-            problem = decode_problem(path)
-            if problem:
-                report._warn(path, f"TensorFlow cannot decode it ({problem})")
-                report.excluded.append(path)
-        usable = len(report.excluded) < len(files)
-    else:  # make sure at least one decodes, or the endless stream would spin on nothing
-        usable = any(decode_problem(p) is None for p in files)
-    if not usable:
-        raise ImageError(folder, f"none of its {len(files)} photo files can be decoded by "
-                                 "TensorFlow")
+    report = _decode_report(folder, files, seed, shuffle, check_files)
     # Bad files stay in the list (and are dropped while streaming) so that the batches depend
     # only on the folder, the seed and the settings, not on check_files.
-    n = len(files)
-    files_t = tf.constant([os.fsencode(p) for p in files])   # bytes: any file name works
-
-    def epoch_elements(epoch):
-        keys = epoch * n + tf.range(n, dtype=tf.int64)
-        order = _epoch_order(n, seed, epoch, shuffle)
-        return tf.data.Dataset.from_tensor_slices((keys, tf.gather(files_t, order)))
-
-    def load(key, path):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        return key, _random_crop(image, key, seed, crop, (lo, hi), flip)
-
-    def note_gaps(expected, element):
-        key, image = element
-        skipped = tf.cond(key > expected,
-                          lambda: tf.py_function(report._record, [expected, key], tf.int64),
-                          lambda: tf.constant(0, tf.int64))
-        return key + 1, (image, skipped)
-
-    epochs = tf.data.Dataset.counter(dtype=tf.int64) if repeat else tf.data.Dataset.range(1)
-    ds = epochs.flat_map(epoch_elements)
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.ignore_errors()
-    ds = ds.scan(tf.constant(0, tf.int64), note_gaps)
+    ds = _photo_stream(files, seed, shuffle, crop, (lo, hi), flip, repeat, report)
     if skip_batches:
         ds = ds.skip(skip_batches * batch_size)
     ds = ds.map(lambda image, skipped: image)

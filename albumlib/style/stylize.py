@@ -272,6 +272,39 @@ def _target(out_folder, stem, suffix, overwrite, taken):
         n += 1
 
 
+def _save_new(image, out_folder, stem, suffix, overwrite, taken):
+    """Save `image` under its _target name (the next one if that appears meanwhile); the path."""
+    while True:
+        target = _target(out_folder, stem, suffix, overwrite, taken)
+        try:
+            images.save_image(image, target, overwrite=overwrite)
+            return target
+        except FileExistsError:      # appeared since we looked: take the next name
+            continue
+
+
+def _album_sources(folder):
+    """(sources, photo count, their names for messages) of stylize_album's photos and folders."""
+    inputs = list(folder) if isinstance(folder, (list, tuple)) else [folder]
+    if not inputs:
+        raise ValueError("no photos or folders given")
+    sources = _candidates(inputs)
+    total = sum(len(files) for _, files in sources)
+    where = ", ".join(str(s) for s, _ in sources)
+    if total == 0:
+        raise images.ImageError(where, f"no photo files found (looked for "
+                                       f"{', '.join(images.IMAGE_EXTENSIONS)})")
+    return sources, total, where
+
+
+def _output_suffix(suffix, label):
+    """The end of the written files' names (default `_<style label>`); no folder separators."""
+    suffix = f"_{label}" if suffix is None else str(suffix)
+    if "/" in suffix or "\\" in suffix:
+        raise ValueError(f"suffix must not contain folder separators, got {suffix!r}")
+    return suffix
+
+
 def stylize_album(folder, style, out_folder, *, max_side=None, batch_size=4, strength=1.0,
                   preserve_color=False, suffix=None, overwrite=False, progress=True):
     """Repaint every photo of an album with a trained fast network; returns the written paths.
@@ -290,19 +323,9 @@ def stylize_album(folder, style, out_folder, *, max_side=None, batch_size=4, str
     from tqdm.auto import tqdm
 
     _check_options(batch_size, strength, max_side)
-    inputs = list(folder) if isinstance(folder, (list, tuple)) else [folder]
-    if not inputs:
-        raise ValueError("no photos or folders given")
-    sources = _candidates(inputs)
-    total = sum(len(files) for _, files in sources)
-    where = ", ".join(str(s) for s, _ in sources)
-    if total == 0:
-        raise images.ImageError(where, f"no photo files found (looked for "
-                                       f"{', '.join(images.IMAGE_EXTENSIONS)})")
+    sources, total, where = _album_sources(folder)
     model, label = _as_model(style)
-    suffix = f"_{label}" if suffix is None else str(suffix)
-    if "/" in suffix or "\\" in suffix:
-        raise ValueError(f"suffix must not contain folder separators, got {suffix!r}")
+    suffix = _output_suffix(suffix, label)
     out_folder = Path(out_folder)
     taken = {p.resolve() for _, files in sources for p in files}    # never write over an input
     written = {}                                                     # album index -> path
@@ -314,13 +337,7 @@ def stylize_album(folder, style, out_folder, *, max_side=None, batch_size=4, str
         out_folder.mkdir(parents=True, exist_ok=True)
         for (i, path, img), stylized in zip(group, result):
             final = _finish(stylized, img, strength, preserve_color)
-            while True:
-                target = _target(out_folder, Path(path).stem, suffix, overwrite, taken)
-                try:
-                    images.save_image(final, target, overwrite=overwrite)
-                    break
-                except FileExistsError:      # appeared since we looked: take the next name
-                    continue
+            target = _save_new(final, out_folder, Path(path).stem, suffix, overwrite, taken)
             taken.add(target.resolve())
             written[i] = target
 
