@@ -2,19 +2,18 @@
 
 Decode to mono at any sample rate (the report: 44,100 Hz), whole or in chunks; write WAV and MP3
 files whole or a chunk at a time. The report's FFT blocks built on these signals live in
-albumlib.music.fft_blocks. Decoding uses the ffmpeg binary of the imageio-ffmpeg wheel (every format,
-streamed) or scipy for WAV files, as the report did. numpy and scipy only: no TensorFlow here.
+albumlib.music.fft_blocks. Decoding uses the ffmpeg binary of the imageio-ffmpeg wheel (every
+format, streamed; found and run by albumlib.ffmpeg) or scipy for WAV files, as the report did.
+numpy and scipy only: no TensorFlow here.
 
 Every function leaves its inputs alone; `save_wav` and `save_mp3` write whole files or nothing
 and refuse to replace an existing file unless asked to.
 """
 
 import contextlib
-import functools
 import math
 import os
 import queue
-import re
 import struct
 import subprocess
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fileio
+from . import ffmpeg, fileio
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac",
                     ".aif", ".aiff", ".wma")
@@ -48,42 +47,8 @@ class SkippedAudioWarning(UserWarning):
 
 
 # ---------------------------------------------------------------------------------------------
-# ffmpeg
+# Decoding with ffmpeg (albumlib.ffmpeg finds and runs it)
 # ---------------------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=1)
-def ffmpeg_exe():
-    """Return the path of the ffmpeg binary shipped by the imageio-ffmpeg wheel; notebook 03."""
-    try:
-        import imageio_ffmpeg
-    except ImportError as e:
-        raise RuntimeError("decoding music needs the imageio-ffmpeg package: "
-                           "`pip install imageio-ffmpeg`") from e
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-@functools.lru_cache(maxsize=1)
-def _ffmpeg_major():
-    """The major version of `ffmpeg_exe()` (e.g. 7 for "7.0.2" or "n7.1-..."), 0 if unknown."""
-    import imageio_ffmpeg
-
-    try:
-        version = imageio_ffmpeg.get_ffmpeg_version()
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    match = re.match(r"n?(\d+)\.", version)
-    return int(match.group(1)) if match else 0
-
-
-def _ffmpeg_problem(stderr, default="ffmpeg could not decode it"):
-    """Turn ffmpeg's stderr into a short problem description for an AudioError."""
-    text = stderr.decode("utf-8", "replace").strip() if isinstance(stderr, bytes) else stderr
-    if "matches no streams" in text:
-        return "no audio stream (not an audio file?)"
-    text = re.sub(r"\[[^\]@]* @ 0x[0-9a-fA-F]+\] *", "", text)  # "[in#0 @ 0x55...]" prefixes
-    lines = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
-    return f"{default}: {' | '.join(lines[:2])}" if lines else default
-
 
 def check_readable(path):
     """Return `path` as an absolute Path, or raise if it is missing, a folder or empty."""
@@ -110,14 +75,14 @@ def _decode_command(path, sr, fast=True):
     same samples bit for bit. But it stops at the first damaged frame, where the plain command
     (`fast=False`) skips it and goes on: `_Samples` then continues with the plain one.
     """
-    if fast and _ffmpeg_major() >= 7:
+    if fast and ffmpeg.ffmpeg_major() >= 7:
         source = ["-f", "lavfi", "-i",
                   rf"amovie=fd\\::s=a\\:0,asetnsamples=n={_FRAME_SAMPLES}:p=0"]
     else:
         source = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn"]
-    return [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", *source, "-map_metadata",
-            "-1", "-fflags", "+bitexact", "-c:a", "pcm_f32be", "-ar", str(int(sr)), "-f", "au",
-            "-"]
+    return [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", *source,
+            "-map_metadata", "-1", "-fflags", "+bitexact", "-c:a", "pcm_f32be", "-ar", str(int(sr)),
+            "-f", "au", "-"]
 
 
 def _read_exactly(stream, n):
@@ -187,7 +152,7 @@ class _Decoder:
 
     def __init__(self, path, sr, fast=True):
         self.path, self.proc, self.error = Path(path), None, None
-        self.fast = bool(fast) and _ffmpeg_major() >= 7
+        self.fast = bool(fast) and ffmpeg.ffmpeg_major() >= 7
         self._err = tempfile.TemporaryFile()  # a file, not a pipe: ffmpeg never blocks on it
         try:
             self.path = check_readable(path)
@@ -214,7 +179,7 @@ class _Decoder:
         self.proc.wait()
         if self.proc.returncode != 0 or channels is None:
             self._err.seek(0)
-            raise AudioError(self.path, _ffmpeg_problem(self._err.read()))
+            raise AudioError(self.path, ffmpeg.stderr_problem(self._err.read()))
 
     def kill(self):
         """Stop ffmpeg if it still runs (the consumer stopped early, or reading failed)."""
@@ -578,12 +543,13 @@ def save_mp3(path, signal, sr, bitrate="128k", overwrite=False):
     x = _as_signal(signal)
     channels = 1 if x.ndim == 1 else x.shape[1]
     with fileio.atomic_path(path) as tmp:
-        cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y",
+        cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y",
                "-f", "f32le", "-ar", str(int(sr)), "-ac", str(channels), "-i", "pipe:0",
                "-c:a", "libmp3lame", "-b:a", str(bitrate), "-f", "mp3", str(tmp.absolute())]
         done = subprocess.run(cmd, input=x.astype("<f4").tobytes(), capture_output=True)
         if done.returncode != 0:
-            raise AudioError(path, _ffmpeg_problem(done.stderr, "ffmpeg could not encode it"))
+            raise AudioError(path, ffmpeg.stderr_problem(done.stderr,
+                                                         "ffmpeg could not encode it"))
     return path
 
 
@@ -630,7 +596,7 @@ def save_mp3_stream(path, chunks, sr, bitrate="128k", overwrite=False):
     path = check_output(path, (".mp3",), overwrite)
     n = 0
     with fileio.atomic_path(path) as tmp, tempfile.TemporaryFile() as err:
-        cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y",
+        cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y",
                "-f", "s16le", "-ar", str(int(sr)), "-ac", "1", "-i", "pipe:0",
                "-c:a", "libmp3lame", "-b:a", str(bitrate), "-f", "mp3", str(tmp.absolute())]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
@@ -646,7 +612,7 @@ def save_mp3_stream(path, chunks, sr, bitrate="128k", overwrite=False):
             code = proc.wait()
         if code != 0:
             err.seek(0)
-            raise AudioError(path, _ffmpeg_problem(err.read(), "ffmpeg could not encode it"))
+            raise AudioError(path, ffmpeg.stderr_problem(err.read(), "ffmpeg could not encode it"))
     return path, n
 
 

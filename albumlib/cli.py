@@ -2,7 +2,7 @@
 `stylize`, `train-style`.
 
 `make-album` turns a folder of photos into a film (repainted photos, a soundtrack, an MP4:
-albumlib.album); `demo` makes one from the bundled sample album (README quick start).
+albumlib.film.album); `demo` makes one from the bundled sample album (README quick start).
 `gatys-demo` and `gatys` repaint photos with Gatys' optimisation; `train-style` trains a fast
 style network for one painting and `stylize` repaints whole albums with it.
 """
@@ -101,10 +101,10 @@ _seconds = _number_type(float, lambda v: bool(np.isfinite(v)) and v >= 0, "a num
 
 
 def _canvas(text):
-    """argparse type: a canvas preset or WIDTHxHEIGHT (checked by video.canvas_size)."""
-    from albumlib import video
+    """argparse type: a canvas preset or WIDTHxHEIGHT (checked by canvas.canvas_size)."""
+    from albumlib.film import canvas
     try:
-        video.canvas_size(text)
+        canvas.canvas_size(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text
@@ -122,7 +122,7 @@ _MUSIC_MODEL_HELP = ("the music model that composes the soundtrack: a folder mad
 
 def _add_make_album_parser(sub):
     """`make-album`: photos -> repainted photos + a soundtrack -> one film."""
-    from albumlib import album, video
+    from albumlib.film import album, canvas, frames
     p = sub.add_parser(
         "make-album", help="make a film of a folder of photos: repaint them in a painting's "
                            "style, compose music, assemble an MP4 (the main job)",
@@ -169,7 +169,7 @@ def _add_make_album_parser(sub):
     film.add_argument("--seconds-per-photo", type=_positive_float, default=1.0, metavar="S",
                       help="seconds each photo is on screen; the film lasts photos x S "
                            "(default: 1)")
-    film.add_argument("--transition", choices=video.TRANSITIONS, default="crossfade",
+    film.add_argument("--transition", choices=frames.TRANSITIONS, default="crossfade",
                       help="how one photo gives way to the next: crossfade, none (a cut), or "
                            "morph (a crossfade while the first photo's style morphs into the "
                            "next one's; styles of one multi-style network) (default: crossfade)")
@@ -180,9 +180,9 @@ def _add_make_album_parser(sub):
     film.add_argument("--beat-sync", action="store_true",
                       help="move each cut to the nearest beat (onset) of the music")
     film.add_argument("--size", type=_canvas, default="720p", metavar="SIZE",
-                      help=f"frame size: {', '.join(video.PRESETS)} or WIDTHxHEIGHT, even "
+                      help=f"frame size: {', '.join(canvas.PRESETS)} or WIDTHxHEIGHT, even "
                            f"numbers (default: 720p)")
-    film.add_argument("--fit", choices=video.FITS, default="letterbox",
+    film.add_argument("--fit", choices=canvas.FITS, default="letterbox",
                       help="photos of another shape than the frame: black bars (letterbox) or a "
                            "blurred copy behind them (blur) (default: letterbox)")
     film.add_argument("--fps", type=_positive_float, default=30.0, metavar="N",
@@ -266,7 +266,8 @@ def _warning_format(fallback):
 
 def _album_errors(run):
     """Run an album command; turn expected failures into one 'error: ...' line (exit code 1)."""
-    from albumlib import album, audio, fileio, images, video
+    from albumlib import audio, fileio, images
+    from albumlib.film import album, encode
     try:
         return run()
     except fileio.NotWritableError as err:
@@ -274,14 +275,14 @@ def _album_errors(run):
     except album.OutputExistsError as err:
         raise SystemExit(f"error: {err.path}: already exists; pass --overwrite to replace it, "
                          f"or choose another name with -o") from None
-    except (images.ImageError, audio.AudioError, video.VideoError, FileNotFoundError,
+    except (images.ImageError, audio.AudioError, encode.VideoError, FileNotFoundError,
             NotADirectoryError, IsADirectoryError, FileExistsError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
 
 
 def cmd_make_album(args):
     """Make a film of a photo album: repaint, compose, assemble."""
-    from albumlib import album
+    from albumlib.film import album
 
     def run():
         sheet = None
@@ -313,7 +314,7 @@ def cmd_make_album(args):
 
 def cmd_demo(args):
     """The bundled sample album as a film in outputs/demo."""
-    from albumlib import album
+    from albumlib.film import album
     options = {k: v for k, v in (("size", args.size), ("max_side", args.max_side),
                                  ("seconds_per_photo", args.seconds_per_photo),
                                  ("music", args.music), ("music_model", args.music_model))
@@ -547,7 +548,7 @@ def cmd_gatys_demo(args):
 
 def contact_sheet(originals, repainted, height=160):
     """One image: each original above its repainted version, side by side (the demo's summary)."""
-    from albumlib import album
+    from albumlib.film import album
     return album.contact_sheet(originals, repainted, height=height)
 
 

@@ -1,15 +1,21 @@
 """Signal plumbing shared by the music measures and the film (numpy only, no phase of its own).
 
 Mono signals, Hann windows, STFT frames and spectra in chunks of frames (memory bounded however
-long the signal), mean squares of blocks of samples and a gated RMS fed in pieces. Used by
-`albumlib.beats` (onset envelope) and `albumlib.music.metrics` (spectra, silence), with which
-notebooks 03 and 05 measure music, and by `albumlib.video`, which normalises the soundtrack with
-`GatedRms` in notebook 06.
+long the signal), mean squares of blocks of samples, a gated RMS fed in pieces, and rounding half
+up (for frame and sample counts). Used by `albumlib.film.beats` (onset envelope) and
+`albumlib.music.metrics` (spectra, silence), with which notebooks 03 and 05 measure music, and by
+`albumlib.film.soundtrack`, which normalises the soundtrack with `GatedRms` in notebook 06.
 """
 
 import math
 
 import numpy as np
+
+
+def round_half_up(x):
+    """Round half up (Python's round() rounds half to even, which makes timelines uneven);
+    frame and sample counts of the film, notebook 06."""
+    return int(math.floor(x + 0.5))
 
 
 def as_mono(signal, dtype=np.float32, name="signal"):

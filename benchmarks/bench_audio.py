@@ -120,7 +120,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from albumlib import audio  # noqa: E402  (numpy only: no TensorFlow in children)
+from albumlib import audio, ffmpeg  # noqa: E402  (numpy only: no TensorFlow in children)
 from albumlib.music import dataset as music_data, fft_blocks  # noqa: E402
 
 SR = 44100
@@ -403,7 +403,7 @@ def make_long_mp3(sources, seconds, out_path, source_seconds=None):
     list_file = out_path.with_name(out_path.name + ".concat.txt")
     list_file.write_text("".join(_concat_line(p) for _ in range(rounds) for p in sources),
                          encoding="utf-8")
-    cmd = [audio.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-f", "concat",
+    cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-f", "concat",
            "-safe", "0", "-i", str(list_file), "-map", "0:a:0", "-map_metadata", "-1",
            "-c:a", "copy", "-t", f"{seconds:.3f}", "-f", "mp3", "-y", str(out_path.resolve())]
     try:

@@ -1,4 +1,5 @@
-"""Benchmark: video assembly (`albumlib.video.make_video`) against moviepy making the same film.
+"""Benchmark: video assembly (`albumlib.film.assemble.make_video`) against moviepy making the same
+film.
 
 Run: `pip install --no-deps -r benchmarks/requirements-nodeps.txt` (moviepy, the reference; not
 a project dependency; without its dependencies, which would downgrade Pillow), then
@@ -22,18 +23,18 @@ Inputs (written once into a temporary folder, deleted at the end unless `--keep-
 The film (the same settings for both; `--size`, `--fps`, `--seconds-per-photo`,
 `--transition-seconds`, `--crf`, `--preset` change them): 1280x720, 30 fps, 1 s per photo, so
 N photos last N s; 0.3 s (9 frames) linear crossfades centred on each cut, which do not shorten
-the film (`video.plan_timeline`); each photo letterboxed (scaled to fit, black bars); H.264
+the film (`timeline.plan_timeline`); each photo letterboxed (scaled to fit, black bars); H.264
 yuv420p CRF 20 preset veryfast (make_video's default; `--preset medium` for x264's), profile
 high, `+faststart`; AAC 192 kbit/s at 44.1 kHz; no Ken
 Burns (moviepy would need custom code for it). Both encode with the same ffmpeg binary, the
 imageio-ffmpeg one (printed; a warning if they differ), and neither passes `-threads`: x264
 picks its thread count itself (all cores) in both.
-- ours: `video.make_video(photos, wav, out, codec="libx264", normalise_loudness=False,
+- ours: `assemble.make_video(photos, wav, out, codec="libx264", normalise_loudness=False,
   fade_seconds=0, progress=False, ...)`: the soundtrack is taken as it is, as moviepy takes it.
-  Its time includes its own check of the file it wrote (`video.probe`, as every call does);
+  Its time includes its own check of the file it wrote (`ffmpeg.probe`, as every call does);
   the "check, s" column is the time of the same probe run again after the clock stops.
 - moviepy (`moviepy_film`): `ImageClip(path)` per photo, `.resized()` to the letterbox size of
-  `video._letterbox_rect` (Pillow LANCZOS), `.with_background_color(size, (0, 0, 0), pos)` for
+  `canvas.letterbox_rect` (Pillow LANCZOS), `.with_background_color(size, (0, 0, 0), pos)` for
   the black bars (so the whole canvas crossfades, as ours does), `CrossFadeIn` on every photo but
   the first, `with_start`, all in one `CompositeVideoClip(size, bg_color=(0, 0, 0))` with the
   WAV as `AudioFileClip`; `write_videofile(fps, codec="libx264", audio_codec="aac",
@@ -48,7 +49,7 @@ picks its thread count itself (all cores) in both.
   ffmpeg picks yuv420p for libx264 (checked in the output); it loads every photo when the clip is
   built (the resized images stay in memory until the film is written), ours one or two at a time.
 
-Every film is probed after it is written (`video.probe`: the frame count and decoded audio) and
+Every film is probed after it is written (`ffmpeg.probe`: the frame count and decoded audio) and
 must last the planned duration within `TOLERANCE_FRAMES` frames, video and audio, at the planned
 size, in yuv420p H.264: otherwise the benchmark stops with `FilmCheckError` (`check_film`).
 
@@ -106,7 +107,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-from albumlib import audio, video  # noqa: E402  (numpy, scipy, Pillow: no TensorFlow)
+from albumlib import audio, ffmpeg  # noqa: E402  (numpy, scipy, Pillow: no TensorFlow)
+from albumlib.film import assemble, canvas, encode, timeline  # noqa: E402
 from bench_audio import (ChildPeakSampler, _mb, check_disk, cpu_seconds,  # noqa: E402
                          current_rss_bytes, load_average, memory_total, peak_rss_bytes,
                          speed_cell)
@@ -118,9 +120,9 @@ WARMUP_SIZE = (64, 36)
 TOLERANCE_FRAMES = 2      # a film may differ from the plan by this many frames (video or audio)
 GOAL_SPEEDUP = 3.0        # "at least 3 times faster"
 FLAT_RATIO = 1.25         # "flat": the larger album's peaks within this factor of the smaller's
-DEFAULT_PRESET = inspect.signature(video.make_video).parameters["preset"].default
+DEFAULT_PRESET = inspect.signature(assemble.make_video).parameters["preset"].default
 METHODS = {  # method -> (table label, what is timed)
-    "ours": ("ours", "`video.make_video` (its own check of the file included)"),
+    "ours": ("ours", "`assemble.make_video` (its own check of the file included)"),
     "moviepy": ("moviepy", "clips built + `write_videofile` + `close`"),
 }
 MOVIEPY_MISSING = ("moviepy is not installed, and the reference needs it: "
@@ -172,7 +174,7 @@ def make_photos(folder, n, seed=0, shapes=PHOTO_SHAPES, log=None):
     return paths
 
 
-def make_soundtrack(path, seconds, sr=video.AUDIO_SR, chunk_seconds=60):
+def make_soundtrack(path, seconds, sr=encode.AUDIO_SR, chunk_seconds=60):
     """Write `seconds` of a chord with a slow tremolo as 16-bit mono WAV at `path`."""
     n = int(round(seconds * sr))
     out = np.empty(n, dtype=np.float32)
@@ -185,7 +187,7 @@ def make_soundtrack(path, seconds, sr=video.AUDIO_SR, chunk_seconds=60):
 
 
 def plan(n_photos, args):
-    """The film's `video.Timeline` for n photos (what both tools must make)."""
+    """The film's `timeline.Timeline` for n photos (what both tools must make)."""
     return settings_timeline(n_photos, vars(args))
 
 
@@ -193,7 +195,7 @@ def bytes_needed(n_photos, film_seconds, size, keep_films=False):
     """Rough disk bytes for the photos, one soundtrack and the films (generous)."""
     photos = n_photos * 1.5e6
     film = film_seconds * 1e6 * (size[0] * size[1]) / (1280 * 720)  # 8 Mbit/s at 720p
-    wav = film_seconds * video.AUDIO_SR * 2
+    wav = film_seconds * encode.AUDIO_SR * 2
     return int(photos + wav + (4 if keep_films else 2) * film)
 
 
@@ -209,19 +211,19 @@ def check_free_disk(folder, needed, free=None):
 
 
 def settings_timeline(n_photos, settings):
-    """The `video.Timeline` that make_video plans for n photos with these settings."""
-    return video.plan_timeline(n_photos, settings["seconds_per_photo"],
-                               settings["transition_seconds"], settings["fps"])
+    """The `timeline.Timeline` that make_video plans for n photos with these settings."""
+    return timeline.plan_timeline(n_photos, settings["seconds_per_photo"],
+                                  settings["transition_seconds"], settings["fps"])
 
 
 def make_ours(photos, wav, out, size, settings):
-    """Our film: `video.make_video` with the settings of the module docstring."""
-    video.make_video(photos, wav, out, seconds_per_photo=settings["seconds_per_photo"],
-                     size=size, fps=settings["fps"], fit="letterbox", transition="crossfade",
-                     transition_seconds=settings["transition_seconds"], ken_burns=False,
-                     fade_seconds=0.0, normalise_loudness=False, overwrite=True,
-                     progress=False, crf=settings["crf"], codec="libx264",
-                     preset=settings["preset"])
+    """Our film: `assemble.make_video` with the settings of the module docstring."""
+    assemble.make_video(photos, wav, out, seconds_per_photo=settings["seconds_per_photo"],
+                        size=size, fps=settings["fps"], fit="letterbox", transition="crossfade",
+                        transition_seconds=settings["transition_seconds"], ken_burns=False,
+                        fade_seconds=0.0, normalise_loudness=False, overwrite=True,
+                        progress=False, crf=settings["crf"], codec="libx264",
+                        preset=settings["preset"])
 
 
 def moviepy_schedule(timeline):
@@ -254,7 +256,7 @@ def moviepy_film(photos, wav, size, timeline):
     clips = []
     for path, (start, stop, fade) in zip(photos, moviepy_schedule(timeline)):
         clip = ImageClip(str(path), duration=stop - start)
-        left, top, new_w, new_h = video._letterbox_rect(clip.size[0], clip.size[1], width, height)
+        left, top, new_w, new_h = canvas.letterbox_rect(clip.size[0], clip.size[1], width, height)
         clip = clip.resized((new_w, new_h)).with_background_color(size=(width, height),
                                                                   color=(0, 0, 0),
                                                                   pos=(left, top))
@@ -272,7 +274,7 @@ def make_moviepy(photos, wav, out, size, settings):
     film = moviepy_film(photos, wav, size, timeline)
     try:
         film.write_videofile(str(out), fps=timeline.fps, codec="libx264", audio_codec="aac",
-                             audio_bitrate="192k", audio_fps=video.AUDIO_SR,
+                             audio_bitrate="192k", audio_fps=encode.AUDIO_SR,
                              preset=settings["preset"],
                              ffmpeg_params=["-crf", str(int(settings["crf"])), "-pix_fmt",
                                             "yuv420p", "-profile:v", "high", "-movflags",
@@ -288,7 +290,7 @@ MAKERS = {"ours": make_ours, "moviepy": make_moviepy}
 
 
 def film_info(info):
-    """The fields of a `video.MediaInfo` the report uses, as a JSON-ready dict."""
+    """The fields of a `ffmpeg.MediaInfo` the report uses, as a JSON-ready dict."""
     keys = ("duration", "video_codec", "pix_fmt", "width", "height", "fps", "n_frames",
             "n_coded", "video_seconds", "audio_codec", "sample_rate", "channels",
             "audio_seconds")
@@ -341,7 +343,7 @@ def _film_child(spec):
     """Parts 1 and 2: warm up, then time one film; returns the result dict."""
     mode = spec["mode"]
     make = MAKERS[mode]
-    importlib.import_module("moviepy" if mode == "moviepy" else "albumlib.video")
+    importlib.import_module("moviepy" if mode == "moviepy" else "albumlib.film.assemble")
     size = tuple(spec["size"])
     photos = [Path(p) for p in spec["photos"]]
     timeline = settings_timeline(len(photos), spec)
@@ -357,7 +359,7 @@ def _film_child(spec):
                   planned_seconds=timeline.duration, film_bytes=out.stat().st_size,
                   tensorflow_loaded="tensorflow" in sys.modules)
     check_start = time.perf_counter()
-    result["info"] = film_info(video.probe(out))  # outside the clock (ours checks inside it)
+    result["info"] = film_info(ffmpeg.probe(out))  # outside the clock (ours checks inside it)
     result["check_seconds"] = time.perf_counter() - check_start
     return result
 
@@ -440,7 +442,7 @@ def ffmpeg_binaries():
     if moviepy_version() is not None:
         from moviepy.config import FFMPEG_BINARY
         theirs = FFMPEG_BINARY
-    return video.ffmpeg_exe(), theirs
+    return ffmpeg.ffmpeg_exe(), theirs
 
 
 def versions():
@@ -535,7 +537,7 @@ def speed_table(results, repeats):
 
 def soundtrack_bytes(film_seconds):
     """The soundtrack as make_video holds it: mono float32 at 44.1 kHz."""
-    return int(round(film_seconds * video.AUDIO_SR)) * 4
+    return int(round(film_seconds * encode.AUDIO_SR)) * 4
 
 
 def scale_table(rows):
@@ -714,7 +716,7 @@ def parse_args(argv=None):
                         help="photos of part 2's larger film (0 skips part 2)")
     parser.add_argument("--repeats", type=int, default=3, help="children per method (median)")
     parser.add_argument("--size", default="720p",
-                        help="frame size: a preset of albumlib.video or WIDTHxHEIGHT")
+                        help="frame size: a preset of albumlib.film.canvas or WIDTHxHEIGHT")
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second")
     parser.add_argument("--seconds-per-photo", type=float, default=1.0)
     parser.add_argument("--transition-seconds", type=float, default=0.3,
@@ -733,7 +735,7 @@ def parse_args(argv=None):
     parser.add_argument("--no-demo", action="store_true", help="skip part 3 (the demo)")
     args = parser.parse_args(argv)
     try:
-        args.canvas = video.canvas_size(args.size)
+        args.canvas = canvas.canvas_size(args.size)
     except ValueError as err:
         parser.error(str(err))
     if args.repeats < 1 or args.photos < 1 or args.scale_photos < 0:

@@ -1,10 +1,11 @@
-"""Tests of albumlib.album: the album film pipeline (repaint, music, film) and its checks."""
+"""Tests of albumlib.film.album: the album film pipeline (repaint, music, film) and its checks."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from albumlib import album, audio, images, video
+from albumlib import audio, ffmpeg, images
+from albumlib.film import album, canvas, encode, repaint
 from albumlib.music import fft_blocks, report as music
 from albumlib.music.report import MusicConfig
 
@@ -39,7 +40,7 @@ def quick(**kw):
 
 
 def check_film(path, n_photos, seconds_per_photo=0.5, audio_expected=True):
-    info = video.probe(path)
+    info = ffmpeg.probe(path)
     assert (info.width, info.height) == (160, 90)
     assert info.video_codec in ("h264", "vp9")
     assert abs(info.video_seconds - n_photos * seconds_per_photo) <= 1 / FPS + 1e-9
@@ -94,7 +95,7 @@ def test_a_bundled_style_at_a_small_max_side(odd_album, wav, tmp_path):
     original = images.load_image(odd_album / "photo 0 é.jpg", max_side=32)
     assert np.abs(painted - original).mean() > 0.02                   # it was repainted
     assert result.contact_sheet == sheet
-    assert images.load_image(sheet).shape[0] == 2 * album.SHEET_HEIGHT
+    assert images.load_image(sheet).shape[0] == 2 * repaint.SHEET_HEIGHT
 
 
 def test_an_empty_folder_is_a_clear_error(tmp_path):
@@ -137,7 +138,7 @@ def test_an_existing_film_is_kept_unless_overwrite(odd_album, tmp_path, monkeypa
         raise AssertionError("the existing file must be refused before any work")
 
     with monkeypatch.context() as m:
-        m.setattr(album, "_repaint_photos", no_work)
+        m.setattr(repaint, "repaint_photos", no_work)
         with pytest.raises(album.OutputExistsError, match="overwrite=True"):
             album.make_album(odd_album, out, style="none", music="none", **quick())
         with pytest.raises(FileExistsError):                           # with no suffix too
@@ -163,7 +164,7 @@ def test_output_path(tmp_path):
 
 
 def test_bad_options_fail_before_any_work(odd_album, tmp_path, monkeypatch):
-    monkeypatch.setattr(album, "_repaint_photos", lambda *a, **k: pytest.fail("worked"))
+    monkeypatch.setattr(repaint, "repaint_photos", lambda *a, **k: pytest.fail("worked"))
     out = tmp_path / "film.mp4"
     cases = [(dict(style="no such painting"), "neither a bundled"),
              (dict(size="161x90"), "even"),
@@ -195,7 +196,7 @@ def test_without_a_music_model_a_sample_piece_plays_with_a_note(odd_album, tmp_p
 
 def test_sample_soundtrack_covers_long_films():
     signal, sr, used = album.sample_soundtrack(70.0, seed=8)
-    assert sr == video.AUDIO_SR and signal.dtype == np.float32
+    assert sr == encode.AUDIO_SR and signal.dtype == np.float32
     assert signal.size >= 70 * sr
     assert [p.name[:2] for p in used] == ["09", "01"]                  # wraps around
 
@@ -233,7 +234,7 @@ def test_demo_settings_cover_every_profile():
 
     assert set(album.DEMO_SETTINGS) == set(PROFILE_NAMES)
     for settings in album.DEMO_SETTINGS.values():
-        video.canvas_size(settings["size"])
+        canvas.canvas_size(settings["size"])
     styles = album.demo_styles()
     assert styles[:2] == ["starry_night", "wave"]                     # the paintings' order
 

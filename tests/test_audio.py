@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from scipy.io import wavfile
 
-from albumlib import audio
+from albumlib import audio, ffmpeg
 from albumlib.audio import AudioError, SkippedAudioWarning
 from albumlib.music import fft_blocks
 
@@ -40,7 +40,7 @@ def write_wav(path, signal, sr=SR, dtype=np.int16):
 
 def encode(src, dst, *codec):
     """Convert `src` to `dst` with the bundled ffmpeg (codec arguments as given)."""
-    cmd = [audio.ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(src), *codec, str(dst)]
+    cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(src), *codec, str(dst)]
     subprocess.run(cmd, check=True, capture_output=True)
     return dst
 
@@ -144,13 +144,13 @@ def test_iter_audio_chunks_matches_whole_file(tmp_path):
 @pytest.fixture
 def plain_decoder(monkeypatch):
     """Make every decoder use the plain ffmpeg command (no filter-graph input)."""
-    monkeypatch.setattr(audio, "_ffmpeg_major", lambda: 0)
+    monkeypatch.setattr(ffmpeg, "ffmpeg_major", lambda: 0)
 
 
 def plain_decode(monkeypatch, path, **kw):
     """load_audio(backend="ffmpeg") with the plain command only."""
     with monkeypatch.context() as m:
-        m.setattr(audio, "_ffmpeg_major", lambda: 0)
+        m.setattr(ffmpeg, "ffmpeg_major", lambda: 0)
         return audio.load_audio(path, backend="ffmpeg", **kw)
 
 
@@ -211,7 +211,7 @@ def test_plain_command_alone_still_works(tmp_path, plain_decoder):
 
 def ffmpeg_processes(monkeypatch):
     """A list that records every ffmpeg decoder albumlib.audio starts."""
-    audio._ffmpeg_major()  # its `ffmpeg -version`, once per process, is not a decoder
+    ffmpeg.ffmpeg_major()  # its `ffmpeg -version`, once per process, is not a decoder
     started, popen = [], subprocess.Popen
 
     def spy(*args, **kwargs):

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_video as bench  # noqa: E402
-from albumlib import audio, video  # noqa: E402
+from albumlib import audio  # noqa: E402
+from albumlib.film.encode import AUDIO_SR  # noqa: E402
+from albumlib.film.timeline import plan_timeline  # noqa: E402
 
 HAS_MOVIEPY = importlib.util.find_spec("moviepy") is not None
 SMALL = (320, 180)
@@ -65,11 +67,11 @@ def test_photos_are_repeatable():
 
 def test_soundtrack_has_the_requested_length(tmp_path):
     path = bench.make_soundtrack(tmp_path / "s.wav", 2.5, chunk_seconds=1)  # 3 chunks
-    signal = audio.load_audio(path, sr=video.AUDIO_SR)
-    assert signal.size == round(2.5 * video.AUDIO_SR)
+    signal = audio.load_audio(path, sr=AUDIO_SR)
+    assert signal.size == round(2.5 * AUDIO_SR)
     assert 0.1 < np.abs(signal).max() < 1.0 and np.abs(signal).mean() > 0.03
     # the chunks join without a jump (the tone is continuous across 1 s)
-    k = video.AUDIO_SR
+    k = AUDIO_SR
     assert abs(signal[k] - signal[k - 1]) < 0.05
 
 
@@ -79,7 +81,7 @@ def test_moviepy_schedule_blends_the_frames_of_our_timeline(n, seconds, transiti
     """moviepy shows clip k on frame i when start <= i / fps < end, its fade-in mask being
     min(1, (i / fps - start) / fade); later clips are composited over earlier ones. That must
     give every frame the photos and weights of our Timeline."""
-    timeline = video.plan_timeline(n, seconds, transition, 30)
+    timeline = plan_timeline(n, seconds, transition, 30)
     schedule = bench.moviepy_schedule(timeline)
     assert schedule[0][0] == 0 and schedule[-1][1] == pytest.approx(timeline.duration)
     for i in range(timeline.n_frames):
@@ -97,7 +99,7 @@ def test_moviepy_schedule_blends_the_frames_of_our_timeline(n, seconds, transiti
 
 
 def test_film_check_accepts_the_plan_and_refuses_the_rest():
-    timeline = video.plan_timeline(3, 1.0, 0.3, 30)
+    timeline = plan_timeline(3, 1.0, 0.3, 30)
     assert bench.check_film(good_info(), timeline, SMALL) == good_info()
     # within TOLERANCE_FRAMES frames (AAC may add a few samples)
     bench.check_film({**good_info(), "audio_seconds": 3.0 + 1.9 / 30}, timeline, SMALL)
@@ -120,7 +122,7 @@ def test_our_child_makes_the_planned_film(inputs, tmp_path):
             "out": str(tmp_path / "ours.mp4"), "size": list(SMALL), "warmup_wav": None,
             **SETTINGS}
     result = bench.run_child(spec)
-    info = bench.check_film(result["info"], video.plan_timeline(3, 1.0, 0.3, 30), SMALL)
+    info = bench.check_film(result["info"], plan_timeline(3, 1.0, 0.3, 30), SMALL)
     assert info["n_frames"] == 90 and info["channels"] == "mono"
     assert result["seconds"] > 0 and result["process_seconds"] > result["seconds"]
     assert result["peak_rss"] >= result["ready_rss"] > 0
@@ -137,7 +139,7 @@ def test_moviepy_child_makes_the_planned_film(inputs, tmp_path):
             "warmup_wav": str(wav), **SETTINGS}
     (tmp_path / "films").mkdir()
     result = bench.run_child(spec)
-    info = bench.check_film(result["info"], video.plan_timeline(3, 1.0, 0.3, 30), SMALL)
+    info = bench.check_film(result["info"], plan_timeline(3, 1.0, 0.3, 30), SMALL)
     assert info["n_frames"] == 90 and info["pix_fmt"] == "yuv420p"
     assert result["ffmpeg_peak_rss"] > 0
     # the warm-up film and moviepy's temporary audio file are gone
@@ -182,7 +184,7 @@ def test_ours_runs_end_to_end_and_cleans_up(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert out.startswith("machine: ") and "load average at the start" in out
-    row = next(line for line in out.splitlines() if line.startswith("| ours | `video."))
+    row = next(line for line in out.splitlines() if line.startswith("| ours | `assemble."))
     assert row.split("|")[3].strip() == "3.000 / 3.000 / 3.000 (mono)"
     assert "| moviepy |" not in out and "Goal (>=" not in out
     assert "| ours | 3 | 3 |" in out and "| ours | 4 | 4 |" in out

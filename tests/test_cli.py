@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from albumlib import audio, cli, images, paths, video
-from albumlib import album as pipeline
+from albumlib import audio, cli, ffmpeg, images, paths
+from albumlib.film import album as pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--size", "40", "--steps", "2"]
@@ -84,7 +84,7 @@ def wav(tmp_path):
 
 
 def film_seconds(path):
-    info = video.probe(path)
+    info = ffmpeg.probe(path)
     assert (info.width, info.height) == (160, 90)
     return info.video_seconds, info.audio_seconds
 

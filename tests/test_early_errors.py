@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from albumlib import album as pipeline
-from albumlib import cli, fileio, paths, video
+from albumlib import cli, fileio, paths
+from albumlib.film import album as pipeline
+from albumlib.film import repaint, timeline
 from albumlib.style import fast_train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def no_work(monkeypatch):
     """Make any repainting or music work fail the test: errors must come before it."""
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the error was found")
-    monkeypatch.setattr(pipeline, "_repaint_photos", forbidden)
+    monkeypatch.setattr(repaint, "repaint_photos", forbidden)
     monkeypatch.setattr(pipeline, "_prepare_music", forbidden)
 
 
@@ -99,7 +100,7 @@ def test_other_commands_check_their_output_folder_first(photos, tmp_path, comman
     monkeypatch.setattr(style_nets, "load", lambda *a: pytest.fail("loaded before the check"))
     monkeypatch.setattr(gatys, "stylize", lambda *a, **k: pytest.fail("worked before the check"))
     monkeypatch.setattr(fast_train, "train", lambda *a, **k: pytest.fail("trained before the check"))
-    monkeypatch.setattr(pipeline, "_repaint_photos", lambda *a, **k: pytest.fail("repainted"))
+    monkeypatch.setattr(repaint, "repaint_photos", lambda *a, **k: pytest.fail("repainted"))
     with read_only(tmp_path / "ro") as ro:
         out = str(ro / "out")
         args = {"stylize": ["stylize", str(photos), "--style", "wave", "-o", out],
@@ -275,17 +276,17 @@ def test_a_film_too_long_is_refused_up_front(photos, tmp_path, no_work, seconds,
         cli.main(["make-album", str(photos), "-o", str(tmp_path / "f.mp4"), "--seconds-per-photo",
                   seconds, "--no-progress"] + music)
     message = _one_line(exc)
-    assert f"limit of {video.MAX_FILM_SECONDS} s" in message and "3 photos" in message
+    assert f"limit of {timeline.MAX_FILM_SECONDS} s" in message and "3 photos" in message
     assert not list(tmp_path.glob("*.mp4"))
 
 
 def test_plan_timeline_refuses_a_film_past_the_limit_and_takes_one_at_it():
-    assert video.plan_timeline(2, video.MAX_FILM_SECONDS / 2, fps=30).duration == \
-        video.MAX_FILM_SECONDS
+    assert timeline.plan_timeline(2, timeline.MAX_FILM_SECONDS / 2, fps=30).duration == \
+        timeline.MAX_FILM_SECONDS
     with pytest.raises(ValueError, match="limit"):
-        video.plan_timeline(2, video.MAX_FILM_SECONDS, fps=30)
+        timeline.plan_timeline(2, timeline.MAX_FILM_SECONDS, fps=30)
     with pytest.raises(ValueError, match="limit"):
-        video.plan_timeline(3, 1.0, audio_seconds=video.MAX_FILM_SECONDS + 1)
+        timeline.plan_timeline(3, 1.0, audio_seconds=timeline.MAX_FILM_SECONDS + 1)
 
 
 # --- every CLI error is one line ------------------------------------------------------------------

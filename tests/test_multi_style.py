@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from albumlib import album, cli, paths
+from albumlib import cli, paths
+from albumlib.film import album, repaint
 from albumlib.style import fast_style, style_nets, stylize
 
 NAMES = ["starry_night", "wave", "udnie"]
@@ -113,7 +114,7 @@ def test_a_bound_mix_is_the_mixed_network(multi, bundled):
 
 
 def test_album_and_cli_take_names_and_mixes(bundled, tmp_path):
-    resolved = album.resolve_styles(["wave", "wave=0.5,starry_night=0.5", "none"])
+    resolved = repaint.resolve_styles(["wave", "wave=0.5,starry_night=0.5", "none"])
     assert [label for label, _, _ in resolved] == ["wave", "wave50+starry_night50", "none"]
     out = tmp_path / "out"
     assert cli.main(["stylize", str(paths.data_path("holdout")), "--style", "udnie=0.6,wave=0.4",
@@ -236,8 +237,9 @@ def test_a_learnt_style_names_a_missing_or_changed_base(multi, bundled, tmp_path
 # --- morphing from one photo's style into the next one's ----------------------------------------
 
 def test_frames_of_a_morph_show_the_nearest_level():
-    from albumlib import video
-    timeline = video.plan_timeline(2, 1.0, transition_seconds=0.3, fps=30)
+    from albumlib.film.frames import iter_frames
+    from albumlib.film.timeline import plan_timeline
+    timeline = plan_timeline(2, 1.0, transition_seconds=0.3, fps=30)
     start, end = timeline.transition(0)
     photos = [np.zeros((18, 32, 3), np.uint8), np.full((18, 32, 3), 255, np.uint8)]
     levels = [(0.25, np.full((18, 32, 3), 40, np.uint8), np.full((18, 32, 3), 80, np.uint8)),
@@ -248,7 +250,7 @@ def test_frames_of_a_morph_show_the_nearest_level():
         asked.append(k)
         return levels
 
-    frames = list(video.iter_frames(photos, timeline, (32, 18), morph=morph))
+    frames = list(iter_frames(photos, timeline, (32, 18), morph=morph))
     assert asked == [0]                                   # made once, when the transition came
     for i in range(start, end):
         w = timeline.sources(i)[1][1]
@@ -256,20 +258,20 @@ def test_frames_of_a_morph_show_the_nearest_level():
         expected = (1 - w) * a[0, 0, 0] + w * b[0, 0, 0]
         assert abs(int(frames[i][9, 16, 0]) - expected) <= 1, (i, w)
     assert frames[0].max() == 0 and frames[-1].min() == 255   # the photos themselves elsewhere
-    plain = list(video.iter_frames(photos, timeline, (32, 18), morph=lambda k: None))
-    crossfade = list(video.iter_frames(photos, timeline, (32, 18)))
+    plain = list(iter_frames(photos, timeline, (32, 18), morph=lambda k: None))
+    crossfade = list(iter_frames(photos, timeline, (32, 18)))
     assert all(np.array_equal(x, y) for x, y in zip(plain, crossfade))
 
 
 def test_a_film_morphs_between_styles_of_one_network(bundled, tmp_path, monkeypatch):
-    from albumlib import video
+    from albumlib.film import assemble, frames
     seen = []
-    real = video.iter_frames
+    real = assemble.iter_frames
 
     def spy(*args, morph=None, **kwargs):
         seen.append(morph)
         return real(*args, morph=morph, **kwargs)
-    monkeypatch.setattr(video, "iter_frames", spy)
+    monkeypatch.setattr(assemble, "iter_frames", spy)
     photos = sorted(paths.data_path("album").glob("*.jpg"))[:3]
     result = album.make_album(photos, tmp_path / "f.mp4", style=["wave", "udnie", "none"],
                               transition="morph", music="none", size="96x64", max_side=48,
@@ -277,8 +279,8 @@ def test_a_film_morphs_between_styles_of_one_network(bundled, tmp_path, monkeypa
     assert result.path.exists() and abs(result.duration - 3.0) < 0.05
     morph = seen[0]
     levels = morph(0)
-    assert [u for u, _, _ in levels] == [(i + 0.5) / video.MORPH_LEVELS
-                                         for i in range(video.MORPH_LEVELS)]
+    assert [u for u, _, _ in levels] == [(i + 0.5) / frames.MORPH_LEVELS
+                                         for i in range(frames.MORPH_LEVELS)]
     first, last = levels[0][1], levels[-1][1]
     assert first.shape[2] == 3 and np.abs(first.astype(int) - last.astype(int)).mean() > 0.5
     assert morph(1) is None                              # udnie -> none: a crossfade

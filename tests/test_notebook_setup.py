@@ -121,7 +121,7 @@ def test_long_cells_print_an_estimate():
     assert len(gatys_runs) >= 2
     for name, source in gatys_runs:
         assert "print_estimate_once(PROFILE.gatys_steps)" in source, name
-    for name, source in list(_cells_calling("quality.gatys_curve(")) + list(_cells_calling("video.make_video(")):
+    for name, source in list(_cells_calling("quality.gatys_curve(")) + list(_cells_calling("assemble.make_video(")):
         assert "estimate(" in source, name
     trainings = [n for n, s in _cells_calling("_train.train(") if "again" not in s]
     assert {n[:2] for n in trainings} == {"02", "04", "05"}

@@ -1,4 +1,5 @@
-"""Tests of albumlib.video: timeline, layouts, Ken Burns, beat snapping, encoding and its checks."""
+"""Tests of albumlib.film (and albumlib.ffmpeg): timeline, layouts, Ken Burns, beat snapping,
+encoding and its checks."""
 
 import dataclasses
 import re
@@ -11,7 +12,8 @@ import pytest
 from PIL import Image
 from scipy.io import wavfile
 
-from albumlib import video
+from albumlib import ffmpeg
+from albumlib.film import assemble, canvas, encode, frames, kenburns, soundtrack, timeline
 from albumlib.images import ImageError, SkippedImageWarning
 
 SR = 44100
@@ -33,8 +35,8 @@ def sine(seconds, sr=SR, freq=440.0, amp=0.3):
 def decode_frames(path, size=SMALL, fps=None):
     """All frames of a film as uint8 RGB (n, h, w, 3), decoded by the bundled ffmpeg, as a
     player shows them at `fps` (default: the film's nominal rate): each frame until the next."""
-    fps = fps or video.probe(path).fps
-    cmd = [video.ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path.absolute()),
+    fps = fps or ffmpeg.probe(path).fps
+    cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path.absolute()),
            "-vf", f"fps={float(fps)!r}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     raw = subprocess.run(cmd, check=True, capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, size[1], size[0], 3)
@@ -48,23 +50,23 @@ def leftovers(folder):
 # --- canvas ------------------------------------------------------------------------------------
 
 def test_canvas_presets_are_even():
-    for name, (w, h) in video.PRESETS.items():
-        assert video.canvas_size(name) == (w, h)
+    for name, (w, h) in canvas.PRESETS.items():
+        assert canvas.canvas_size(name) == (w, h)
         assert w % 2 == 0 and h % 2 == 0
-    assert video.canvas_size("720p") == (1280, 720)
-    assert video.canvas_size("portrait") == (720, 1280)
-    assert video.canvas_size("square") == (1080, 1080)
-    assert video.canvas_size("640x360") == (640, 360)
-    assert video.canvas_size((320, 240)) == (320, 240)
+    assert canvas.canvas_size("720p") == (1280, 720)
+    assert canvas.canvas_size("portrait") == (720, 1280)
+    assert canvas.canvas_size("square") == (1080, 1080)
+    assert canvas.canvas_size("640x360") == (640, 360)
+    assert canvas.canvas_size((320, 240)) == (320, 240)
     for bad in ("641x360", (7, 8), "huge", "0x0"):
         with pytest.raises(ValueError):
-            video.canvas_size(bad)
+            canvas.canvas_size(bad)
 
 
 # --- timeline ----------------------------------------------------------------------------------
 
 def test_timeline_crossfade_arithmetic():
-    tl = video.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.3, fps=5)
+    tl = timeline.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.3, fps=5)
     assert tl.boundaries == (0, 5, 10, 15) and tl.n_frames == 15
     assert tl.duration == 3.0  # n * d: the crossfades sit inside the slots
     assert tl.transition_frames == 2  # 1.5 frames, rounded half up
@@ -82,7 +84,7 @@ def test_timeline_crossfade_arithmetic():
 
 def test_timeline_frame_exact_without_drift():
     n, d, fps = 100, 1.01, 24
-    tl = video.plan_timeline(n, d, 0.25, fps)
+    tl = timeline.plan_timeline(n, d, 0.25, fps)
     assert tl.n_frames == round(n * d * fps)
     b = np.array(tl.boundaries)
     assert np.all(np.abs(b - np.arange(n + 1) * d * fps) <= 0.5)  # never more than half a frame
@@ -91,70 +93,70 @@ def test_timeline_frame_exact_without_drift():
 
 
 def test_timeline_fitted_to_audio_and_hard_cuts():
-    tl = video.plan_timeline(4, transition_seconds=0.0, fps=30, audio_seconds=10.01)
+    tl = timeline.plan_timeline(4, transition_seconds=0.0, fps=30, audio_seconds=10.01)
     assert tl.n_frames == 300 and tl.boundaries == (0, 75, 150, 225, 300)
     assert tl.transition_frames == 0
     assert all(len(tl.sources(i)) == 1 for i in range(tl.n_frames))
-    one = video.plan_timeline(1, 2.0, 0.5, 10)
+    one = timeline.plan_timeline(1, 2.0, 0.5, 10)
     assert one.boundaries == (0, 20) and one.transition_frames == 0
 
 
 def test_timeline_shortens_crossfades_that_do_not_fit():
-    with pytest.warns(video.TimelineWarning, match="shortened"):
-        tl = video.plan_timeline(3, seconds_per_photo=0.2, transition_seconds=0.5, fps=10)
+    with pytest.warns(timeline.TimelineWarning, match="shortened"):
+        tl = timeline.plan_timeline(3, seconds_per_photo=0.2, transition_seconds=0.5, fps=10)
     assert tl.transition_frames == 1  # slots of 2 frames: every photo alone for >= 1 frame
     with pytest.raises(ValueError, match="need at least 5 frames"):
-        video.plan_timeline(5, seconds_per_photo=0.05, fps=10)
+        timeline.plan_timeline(5, seconds_per_photo=0.05, fps=10)
     with pytest.raises(ValueError):
-        video.plan_timeline(0)
+        timeline.plan_timeline(0)
 
 
 def test_beat_snapping_moves_cuts_to_onsets_within_limits():
     onsets = [0.3, 0.9, 2.2, 2.95, 3.5]
-    tl = video.plan_timeline(4, 1.0, 0.2, 30, onsets=onsets)
+    tl = timeline.plan_timeline(4, 1.0, 0.2, 30, onsets=onsets)
     assert tl.boundaries == (0, 27, 66, 89, 120)  # 0.3 s would make a slot under 0.5 d
     rng = np.random.default_rng(0)
     for _ in range(50):
         n = int(rng.integers(2, 12))
         times = np.sort(rng.uniform(0, n * 1.0, size=int(rng.integers(0, 40))))
-        tl = video.plan_timeline(n, 1.0, 0.3, 30, onsets=times)
+        tl = timeline.plan_timeline(n, 1.0, 0.3, 30, onsets=times)
         slots = np.diff(tl.boundaries)
         assert tl.n_frames == 30 * n
         assert slots.min() >= 15 and slots.max() <= 60
     jittered = np.arange(1, 10) + rng.uniform(-0.2, 0.2, size=9)   # one onset near each cut
-    tl = video.plan_timeline(10, 1.0, 0.3, 30, onsets=jittered)
+    tl = timeline.plan_timeline(10, 1.0, 0.3, 30, onsets=jittered)
     np.testing.assert_array_equal(tl.boundaries[1:-1], np.floor(jittered * 30 + 0.5))
 
 
 def test_click_track_cuts_land_within_a_frame():
-    from albumlib import beats
+    from albumlib.film import beats
     from test_beats import click_track
 
     clicks = [1.1, 1.93, 3.05]
     x = click_track(clicks, 4.0)
-    tl = video.plan_timeline(4, 1.0, 0.3, 30, audio_seconds=4.0,
-                             onsets=beats.detect_onsets(x, SR))
+    tl = timeline.plan_timeline(4, 1.0, 0.3, 30, audio_seconds=4.0,
+                                onsets=beats.detect_onsets(x, SR))
     assert np.max(np.abs(np.array(tl.boundaries[1:-1]) / 30 - clicks)) <= 1 / 30
 
 
 # --- layouts -----------------------------------------------------------------------------------
 
 def test_letterbox_layout_pixels():
-    square = video.layout_photo(solid(RED, 100, 100), SMALL, fit="letterbox")
+    square = canvas.layout_photo(solid(RED, 100, 100), SMALL, fit="letterbox")
     assert square.shape == (90, 160, 3) and square.dtype == np.uint8
     assert (square[:, :34] == 0).all() and (square[:, -34:] == 0).all()  # bars: (160 - 90) / 2
     assert (square[:, 36:124] == RED).all()
-    wide = video.layout_photo(solid(GREEN, 50, 200), SMALL)
+    wide = canvas.layout_photo(solid(GREEN, 50, 200), SMALL)
     assert (wide[:25] == 0).all() and (wide[-25:] == 0).all()  # 160x40 centred
     assert (wide[27:63] == GREEN).all()
-    portrait = video.layout_photo(solid(BLUE, 80, 40), (100, 100))
+    portrait = canvas.layout_photo(solid(BLUE, 80, 40), (100, 100))
     assert (portrait[:, :24] == 0).all() and (portrait[:, 26:74] == BLUE).all()
 
 
 def test_blur_layout_fills_the_bars_with_the_photo():
     card = solid(RED, 100, 100)
     card[:, 50:] = BLUE
-    out = video.layout_photo(card, SMALL, fit="blur")
+    out = canvas.layout_photo(card, SMALL, fit="blur")
     assert (np.abs(out[:, 36:76].astype(int) - RED) <= 2).all()          # the photo itself
     assert (np.abs(out[:, 84:124].astype(int) - BLUE) <= 2).all()
     left, right = out[:, :30].reshape(-1, 3).mean(0), out[:, -30:].reshape(-1, 3).mean(0)
@@ -169,14 +171,14 @@ def test_exif_orientation_and_odd_inputs(tmp_path):
     exif[0x0112] = 6                            # displayed rotated: 20 wide, 40 high
     path = tmp_path / "rotated.jpg"
     Image.fromarray(stored).save(path, quality=95, exif=exif.tobytes())
-    tl = video.plan_timeline(1, 1.0, 0.0, 1)
-    frame = next(video.iter_frames([path], tl, (100, 100)))
+    tl = timeline.plan_timeline(1, 1.0, 0.0, 1)
+    frame = next(frames.iter_frames([path], tl, (100, 100)))
     assert frame[:, :20].max() < 10 and frame[:, 80:].max() < 10  # bars left and right: upright
     assert np.abs(frame[50, 50].astype(int) - RED).max() < 12
     grey = np.full((10, 10), 0.5, np.float32)
     rgba = np.zeros((10, 10, 4), np.float32)    # fully transparent: white
-    assert (video.layout_photo(grey, (10, 10)) == 128).all()
-    assert (video.layout_photo(rgba, (10, 10)) == 255).all()
+    assert (canvas.layout_photo(grey, (10, 10)) == 128).all()
+    assert (canvas.layout_photo(rgba, (10, 10)) == 255).all()
 
 
 def test_letterbox_of_a_file_matches_the_float_layout(tmp_path):
@@ -195,22 +197,22 @@ def test_letterbox_of_a_file_matches_the_float_layout(tmp_path):
     Image.fromarray(alpha, "RGBA").save(rgba)
     for path in (jpeg, png16, rgba):
         for size in ((160, 90), (640, 360)):               # down and up
-            fast = video.letterbox_file(path, size)
-            slow = video.layout_photo(images.load_image(path, max_side=max(size)), size)
+            fast = canvas.letterbox_file(path, size)
+            slow = canvas.layout_photo(images.load_image(path, max_side=max(size)), size)
             assert fast.shape == slow.shape == (size[1], size[0], 3) and fast.dtype == np.uint8
             diff = np.abs(fast.astype(int) - slow.astype(int))
             assert diff.mean() < 1.5 and np.percentile(diff, 99) < 12, (path.name, size)
-    tall = video.letterbox_file(jpeg, (160, 90))
+    tall = canvas.letterbox_file(jpeg, (160, 90))
     assert tall[:, :40].max() < 10 and tall[:, 120:].max() < 10  # upright: bars left and right
 
 
 # --- Ken Burns ---------------------------------------------------------------------------------
 
 def test_ken_burns_windows_move_linearly_inside_the_canvas():
-    tl = video.plan_timeline(4, 2.0, 0.5, 30)
+    tl = timeline.plan_timeline(4, 2.0, 0.5, 30)
     for k in range(4):
         first, end = tl.visible(k)
-        w = np.array([video.ken_burns_window(k, tl.progress(k, i), SMALL) for i in
+        w = np.array([kenburns.ken_burns_window(k, tl.progress(k, i), SMALL) for i in
                       range(first, end)])
         assert np.abs(np.diff(w, n=2, axis=0)).max() < 1e-9   # constant velocity: no jitter
         centre = w[:, :2] + w[:, 2:] / 2
@@ -220,23 +222,23 @@ def test_ken_burns_windows_move_linearly_inside_the_canvas():
         assert (w[:, 0] + w[:, 2] <= SMALL[0] + 1e-9).all()
         assert (w[:, 1] + w[:, 3] <= SMALL[1] + 1e-9).all()
         assert np.isclose(w[:, 2] / w[:, 3], SMALL[0] / SMALL[1]).all()   # no distortion
-        assert w[:, 2].min() == pytest.approx(SMALL[0] / video.KEN_BURNS_ZOOM)
-    assert video.ken_burns_window(2, 0.5, SMALL, seed=1) == video.ken_burns_window(
+        assert w[:, 2].min() == pytest.approx(SMALL[0] / kenburns.KEN_BURNS_ZOOM)
+    assert kenburns.ken_burns_window(2, 0.5, SMALL, seed=1) == kenburns.ken_burns_window(
         2, 0.5, SMALL, seed=1)
 
 
 def test_ken_burns_rendering_is_subpixel_accurate():
     size, cx, cy = (160, 90), 70.3, 41.7
-    ss = video.supersample(size)
+    ss = kenburns.supersample(size)
     yy, xx = np.mgrid[0:ss[1], 0:ss[0]]
     sx, sy = ss[0] / size[0], ss[1] / size[1]
     blob = np.exp(-(((xx + 0.5) / sx - cx) ** 2 + ((yy + 0.5) / sy - cy) ** 2) / (2 * 4.0 ** 2))
     canvas = np.repeat((blob * 255)[..., None], 3, axis=2).astype(np.float32)
-    tl = video.plan_timeline(1, 2.0, 0.0, 30)
+    tl = timeline.plan_timeline(1, 2.0, 0.0, 30)
     errors = []
     for i in range(tl.n_frames):
-        x0, y0, w, h = video.ken_burns_window(0, tl.progress(0, i), size)
-        frame = video.render_frame(tl, i, {0: canvas}, size, ken_burns=True)
+        x0, y0, w, h = kenburns.ken_burns_window(0, tl.progress(0, i), size)
+        frame = kenburns.render_frame(tl, i, {0: canvas}, size, ken_burns=True)
         m = frame[..., 0].astype(float)
         gy, gx = np.mgrid[0:size[1], 0:size[0]] + 0.5
         got = np.array([(m * gx).sum() / m.sum(), (m * gy).sum() / m.sum()])
@@ -249,8 +251,8 @@ def test_ken_burns_rendering_is_subpixel_accurate():
 
 def test_warp_identity_and_half_pixel_shift():
     a = np.random.default_rng(0).integers(0, 255, (20, 30, 3)).astype(np.uint8)
-    np.testing.assert_allclose(video.warp_window(a, (0, 0, 30, 20), (30, 20)), a, atol=1e-4)
-    shifted = video.warp_window(a, (0.5, 0, 30, 20), (30, 20))
+    np.testing.assert_allclose(kenburns.warp_window(a, (0, 0, 30, 20), (30, 20)), a, atol=1e-4)
+    shifted = kenburns.warp_window(a, (0.5, 0, 30, 20), (30, 20))
     np.testing.assert_allclose(shifted[:, :-1], (a[:, :-1] / 2 + a[:, 1:] / 2), atol=1e-3)
 
 
@@ -258,19 +260,19 @@ def test_warp_identity_and_half_pixel_shift():
 
 def test_soundtrack_length_fades_and_normalisation():
     music = sine(2.0, amp=0.05)
-    track = video.soundtrack(music, 3 * SR, fade_seconds=0.5, normalise="rms")
+    track = soundtrack.soundtrack(music, 3 * SR, fade_seconds=0.5, normalise="rms")
     assert track.shape == (3 * SR,) and track.dtype == np.float32
     assert (track[2 * SR:] == 0).all()                          # padded with silence
     assert abs(track[0]) < 0.01 and abs(track[2 * SR - 1]) < 0.01   # faded in and out
     body = track[SR // 2:3 * SR // 2]
     assert 20 * np.log10(np.sqrt(np.mean(body ** 2))) == pytest.approx(-16.0, abs=0.2)
-    cut = video.soundtrack(sine(5.0), SR, fade_seconds=0.1, normalise=None)
+    cut = soundtrack.soundtrack(sine(5.0), SR, fade_seconds=0.1, normalise=None)
     assert cut.shape == (SR,) and abs(cut[-1]) < 0.01
     peaky = np.zeros(SR, np.float32)
     peaky[::1000] = 0.9
-    loud = video.normalise_rms(peaky + sine(1.0, amp=0.001))
+    loud = soundtrack.normalise_rms(peaky + sine(1.0, amp=0.001))
     assert np.abs(loud).max() == pytest.approx(10 ** (-1 / 20), rel=1e-4)  # peak ceiling wins
-    assert (video.normalise_rms(np.zeros(100)) == 0).all()
+    assert (soundtrack.normalise_rms(np.zeros(100)) == 0).all()
 
 
 @pytest.mark.parametrize("film_seconds, fade, normalise", [(12.0, 1.0, "rms"),
@@ -284,15 +286,15 @@ def test_streamed_soundtrack_is_the_in_memory_one_bit_for_bit(tmp_path, film_sec
     song = tmp_path / "song.wav"
     wavfile.write(song, 22050, np.stack([left, 0.2 * np.sin(2 * np.pi * 220 * t)], axis=1)
                   .astype(np.float32))
-    n = int(film_seconds * video.AUDIO_SR)
-    expected = video.soundtrack(video._music_signal(song), n, fade_seconds=fade,
-                                normalise=normalise)
-    wav = video.write_soundtrack(song, n, tmp_path / "track.wav", fade_seconds=fade,
-                                 normalise=normalise)
+    n = int(film_seconds * encode.AUDIO_SR)
+    expected = soundtrack.soundtrack(soundtrack.music_signal(song), n, fade_seconds=fade,
+                                     normalise=normalise)
+    wav = soundtrack.write_soundtrack(song, n, tmp_path / "track.wav", fade_seconds=fade,
+                                      normalise=normalise)
     rate, got = wavfile.read(wav)
-    assert rate == video.AUDIO_SR and got.dtype == np.float32
+    assert rate == encode.AUDIO_SR and got.dtype == np.float32
     np.testing.assert_array_equal(got, expected)
-    assert video.music_samples(song) == video._music_signal(song).size
+    assert soundtrack.music_samples(song) == soundtrack.music_signal(song).size
 
 
 def test_streamed_soundtrack_memory_does_not_grow_with_the_music(tmp_path):
@@ -301,20 +303,20 @@ def test_streamed_soundtrack_memory_does_not_grow_with_the_music(tmp_path):
         song = tmp_path / f"song{seconds}.wav"
         t = np.arange(seconds * 8000) / 8000
         wavfile.write(song, 8000, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
-        n = seconds * video.AUDIO_SR
+        n = seconds * encode.AUDIO_SR
         tracemalloc.start()
         try:
-            video.write_soundtrack(song, n, tmp_path / f"track{seconds}.wav")
+            soundtrack.write_soundtrack(song, n, tmp_path / f"track{seconds}.wav")
             peaks[seconds] = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
         assert (tmp_path / f"track{seconds}.wav").stat().st_size == 4 * n + 58
-    assert peaks[120] < 1.2 * peaks[30] + 1e6 and peaks[120] < 4 * 120 * video.AUDIO_SR / 2
+    assert peaks[120] < 1.2 * peaks[30] + 1e6 and peaks[120] < 4 * 120 * encode.AUDIO_SR / 2
 
 
 def test_loudnorm_keeps_length_and_rate():
-    track = video.soundtrack(sine(1.5, amp=0.02), 2 * SR, fade_seconds=0.2,
-                             normalise="loudnorm")
+    track = soundtrack.soundtrack(sine(1.5, amp=0.02), 2 * SR, fade_seconds=0.2,
+                                  normalise="loudnorm")
     assert track.shape == (2 * SR,)
     assert np.sqrt(np.mean(track[SR // 4:SR] ** 2)) > 0.05   # made louder
 
@@ -322,25 +324,25 @@ def test_loudnorm_keeps_length_and_rate():
 # --- encoding ----------------------------------------------------------------------------------
 
 def test_available_encoders_cached():
-    have = video.available_encoders()
-    assert video.available_encoders() is have
-    assert "aac" in have and any(c in have for c in video.FALLBACK_ORDER)
+    have = ffmpeg.available_encoders()
+    assert ffmpeg.available_encoders() is have
+    assert "aac" in have and any(c in have for c in encode.FALLBACK_ORDER)
 
 
 def test_small_encode_decodes_as_planned(tmp_path):
     photos = [solid(RED), solid(GREEN, 40, 100), solid(BLUE, 90, 30)]
     out = tmp_path / "film.mp4"
-    result = video.make_video(photos, (sine(2.0, sr=22050), 22050), out, size=SMALL, fps=5,
-                              transition="none", progress=False)
+    result = assemble.make_video(photos, (sine(2.0, sr=22050), 22050), out, size=SMALL, fps=5,
+                                 transition="none", progress=False)
     assert result.path == out and out.is_file() and result.codec == "libx264"
     assert result.n_frames == 15 and result.duration == 3.0
-    info = video.probe(out)
+    info = ffmpeg.probe(out)
     assert info.video_codec == "h264" and info.pix_fmt == "yuv420p"
     assert info.color.startswith("tv, bt709")
     assert info.audio_codec == "aac" and info.sample_rate == 44100
     assert (info.width, info.height, info.n_frames) == (160, 90, 15)
     assert info.video_seconds == pytest.approx(3.0) and info.audio_seconds == pytest.approx(3.0)
-    assert video.probe_duration(out) == pytest.approx((3.0, 3.0))
+    assert ffmpeg.probe_duration(out) == pytest.approx((3.0, 3.0))
     assert all(s in info.text for s in ("h264", "yuv420p", "aac", "44100 Hz"))
     data = out.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")           # faststart
@@ -355,9 +357,9 @@ def test_crossfade_ken_burns_blur_and_fit_to_audio_encode(tmp_path):
     song = tmp_path / "song.wav"
     wavfile.write(song, SR, sine(2.2))
     photos = [solid(RED), solid(BLUE), solid(GREEN)]
-    result = video.make_video(photos, song, tmp_path / "fit.mp4", size=SMALL, fps=10,
-                              fit_to_audio=True, ken_burns=True, fit="blur",
-                              transition_seconds=0.3, progress=False)
+    result = assemble.make_video(photos, song, tmp_path / "fit.mp4", size=SMALL, fps=10,
+                                 fit_to_audio=True, ken_burns=True, fit="blur",
+                                 transition_seconds=0.3, progress=False)
     assert result.n_frames == 22 and result.timeline.boundaries == (0, 7, 15, 22)
     assert result.info.audio_seconds == pytest.approx(2.2, abs=0.1)
     frames = decode_frames(result.path)
@@ -367,26 +369,26 @@ def test_crossfade_ken_burns_blur_and_fit_to_audio_encode(tmp_path):
 
 
 def test_still_frames_are_sent_once():
-    tl = video.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.3, fps=10)
+    tl = timeline.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.3, fps=10)
     assert tl.boundaries == (0, 10, 20, 30) and tl.transition_frames == 3
     # photo 0 alone from 0, crossfade 9-11, photo 1 alone from 12, crossfade 19-21, photo 2
     # alone from 22 to the end (29, kept so that the film lasts to its end)
     assert tl.kept_frames() == [0, 9, 10, 11, 12, 19, 20, 21, 22, 29]
     assert tl.kept_frames(moving=True) == list(range(30))
-    cut = video.plan_timeline(2, seconds_per_photo=1.0, transition_seconds=0.0, fps=5)
+    cut = timeline.plan_timeline(2, seconds_per_photo=1.0, transition_seconds=0.0, fps=5)
     assert cut.kept_frames() == [0, 5, 9]
-    assert video.plan_timeline(1, 0.2, 0.0, fps=5).kept_frames() == [0]
+    assert timeline.plan_timeline(1, 0.2, 0.0, fps=5).kept_frames() == [0]
 
 
 def test_iter_frames_crossfades_match_render_frame():
     """iter_frames mixes a crossfade as a + (b - a) w from arrays made once per pair."""
     rng = np.random.default_rng(3)
     photos = [rng.integers(0, 256, (90, 160, 3), dtype=np.uint8) for _ in range(3)]
-    tl = video.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.5, fps=10)
-    canvases = {k: video.layout_photo(p, SMALL) for k, p in enumerate(photos)}
-    for i, frame in zip(tl.kept_frames(), video.iter_frames(photos, tl, SMALL,
+    tl = timeline.plan_timeline(3, seconds_per_photo=1.0, transition_seconds=0.5, fps=10)
+    canvases = {k: canvas.layout_photo(p, SMALL) for k, p in enumerate(photos)}
+    for i, frame in zip(tl.kept_frames(), frames.iter_frames(photos, tl, SMALL,
                                                            frames=tl.kept_frames())):
-        reference = video.render_frame(tl, i, canvases, SMALL)
+        reference = kenburns.render_frame(tl, i, canvases, SMALL)
         assert frame.dtype == np.uint8 and np.abs(frame.astype(int) - reference).max() <= 1
         if len(tl.sources(i)) == 1:
             assert np.array_equal(frame, reference)
@@ -394,18 +396,18 @@ def test_iter_frames_crossfades_match_render_frame():
 
 def test_pts_expression_maps_frames_sent_to_their_place():
     kept = [0, 9, 10, 11, 12, 19, 20, 21, 22, 29]
-    expr = video.pts_expression(kept)
+    expr = encode.pts_expression(kept)
     assert expr == "((N+8*gte(N,1))+(6*gte(N,5)+6*gte(N,9)))"
     gte = lambda a, b: int(a >= b)  # noqa: E731 - ffmpeg's gte()
     assert [eval(expr, {"gte": gte, "N": n}) for n in range(len(kept))] == kept
-    assert video.pts_expression([0, 1, 2]) == "N"
+    assert encode.pts_expression([0, 1, 2]) == "N"
 
 
 def test_a_long_album_encodes(tmp_path):
     """120 photos: the timestamp expression has 121 terms (a plain sum of 100 fails in ffmpeg)."""
     photos = [solid((10 * (k % 25), 100, 255 - 10 * (k % 25)), 12, 20) for k in range(120)]
-    result = video.make_video(photos, None, tmp_path / "long.mp4", size=(32, 18), fps=5,
-                              seconds_per_photo=0.6, transition_seconds=0.2, progress=False)
+    result = assemble.make_video(photos, None, tmp_path / "long.mp4", size=(32, 18), fps=5,
+                                 seconds_per_photo=0.6, transition_seconds=0.2, progress=False)
     assert result.info.n_frames == result.timeline.n_frames == 360
     assert result.info.n_coded == len(result.timeline.kept_frames()) < 360
     # the last frame is a keyframe, last in decoding order too: a decoder shows it for one frame
@@ -414,14 +416,14 @@ def test_a_long_album_encodes(tmp_path):
 
 def test_crossfade_film_sends_a_third_of_its_frames_and_shows_them_all(tmp_path):
     photos = [solid(RED), solid(GREEN), solid(BLUE)]
-    result = video.make_video(photos, (sine(3.0), SR), tmp_path / "film.mp4", size=SMALL,
-                              fps=10, transition_seconds=0.3, progress=False)
+    result = assemble.make_video(photos, (sine(3.0), SR), tmp_path / "film.mp4", size=SMALL,
+                                 fps=10, transition_seconds=0.3, progress=False)
     tl = result.timeline
     assert result.info.n_frames == tl.n_frames == 30 and result.info.fps == pytest.approx(10)
     assert result.info.n_coded == len(tl.kept_frames()) == 10
     assert result.info.video_seconds == pytest.approx(3.0)
     shown = decode_frames(result.path)  # as a player shows it: every planned frame, in place
-    planned = np.stack(list(video.iter_frames(photos, tl, SMALL)))
+    planned = np.stack(list(frames.iter_frames(photos, tl, SMALL)))
     assert shown.shape == planned.shape
     assert np.abs(shown.astype(int) - planned.astype(int)).mean(axis=(1, 2, 3)).max() < 4
 
@@ -433,8 +435,8 @@ def test_awkward_names_are_safe(tmp_path, monkeypatch):
     song = tmp_path / "-song 'x' é.wav"
     wavfile.write(song, SR, sine(1.0))
     name = "-my 'film' \"ü\" 北 $(echo) ; rm.mp4"
-    result = video.make_video([photo, solid(GREEN)], song, name, size=SMALL, fps=5,
-                              progress=False)
+    result = assemble.make_video([photo, solid(GREEN)], song, name, size=SMALL, fps=5,
+                                 progress=False)
     assert (tmp_path / name).is_file() and result.path.name == name
     assert result.info.n_frames == 10
 
@@ -444,24 +446,24 @@ def test_failure_leaves_nothing_and_keeps_existing_files(tmp_path, monkeypatch):
     existing = tmp_path / "keep.mp4"
     existing.write_bytes(b"user data")
     with pytest.raises(FileExistsError):
-        video.make_video(photos, None, existing, size=SMALL, fps=5, progress=False)
+        assemble.make_video(photos, None, existing, size=SMALL, fps=5, progress=False)
     assert existing.read_bytes() == b"user data"
 
-    bogus = dataclasses.replace(video.CODECS["libx264"], encoder="no_such_encoder")
-    monkeypatch.setitem(video.CODECS, "libx264", bogus)
-    monkeypatch.setattr(video, "available_encoders",
+    bogus = dataclasses.replace(encode.CODECS["libx264"], encoder="no_such_encoder")
+    monkeypatch.setitem(encode.CODECS, "libx264", bogus)
+    monkeypatch.setattr(ffmpeg, "available_encoders",
                         lambda: frozenset({"no_such_encoder", "aac", "libopus"}))
-    with pytest.raises(video.VideoError, match="no_such_encoder"):
-        video.make_video(photos, (sine(2.0), SR), existing, size=SMALL, fps=5, overwrite=True,
-                         progress=False)
+    with pytest.raises(encode.VideoError, match="no_such_encoder"):
+        assemble.make_video(photos, (sine(2.0), SR), existing, size=SMALL, fps=5, overwrite=True,
+                            progress=False)
     assert existing.read_bytes() == b"user data"
-    with pytest.raises(video.VideoError):
-        video.make_video(photos, None, tmp_path / "new.mp4", size=SMALL, fps=5, progress=False)
+    with pytest.raises(encode.VideoError):
+        assemble.make_video(photos, None, tmp_path / "new.mp4", size=SMALL, fps=5, progress=False)
     assert not (tmp_path / "new.mp4").exists() and not leftovers(tmp_path)
 
 
 def test_verification_failure_leaves_nothing(tmp_path, monkeypatch):
-    real_probe = video.probe
+    real_probe = ffmpeg.probe
 
     def short_probe(path):
         info = real_probe(path)
@@ -469,27 +471,27 @@ def test_verification_failure_leaves_nothing(tmp_path, monkeypatch):
         info.video_seconds -= 3 / 5
         return info
 
-    monkeypatch.setattr(video, "probe", short_probe)
+    monkeypatch.setattr(ffmpeg, "probe", short_probe)
     out = tmp_path / "short.mp4"
-    with pytest.raises(video.VideoError, match=r"7 video frames, 1\.400 s instead of 10 \(2\.000 s\)"):
-        video.make_video([solid(RED), solid(BLUE)], None, out, size=SMALL, fps=5,
-                         progress=False)
+    with pytest.raises(encode.VideoError, match=r"7 video frames, 1\.400 s instead of 10 \(2\.000 s\)"):
+        assemble.make_video([solid(RED), solid(BLUE)], None, out, size=SMALL, fps=5,
+                            progress=False)
     assert not out.exists() and not leftovers(tmp_path)
 
 
 def test_overwrite_replaces(tmp_path):
     out = tmp_path / "film.mp4"
     out.write_bytes(b"old")
-    video.make_video([solid(RED)], None, out, size=SMALL, fps=5, overwrite=True, progress=False)
+    assemble.make_video([solid(RED)], None, out, size=SMALL, fps=5, overwrite=True, progress=False)
     assert out.read_bytes()[4:8] == b"ftyp"
 
 
 def test_falls_back_to_webm(tmp_path, monkeypatch):
-    monkeypatch.setattr(video, "available_encoders",
+    monkeypatch.setattr(ffmpeg, "available_encoders",
                         lambda: frozenset({"libvpx-vp9", "libopus", "aac", "mpeg4"}))
-    with pytest.warns(video.CodecFallbackWarning, match="WebM"):
-        result = video.make_video([solid(RED), solid(GREEN), solid(BLUE)], (sine(3.0), SR),
-                                  tmp_path / "film.mp4", size=SMALL, fps=5, progress=False)
+    with pytest.warns(encode.CodecFallbackWarning, match="WebM"):
+        result = assemble.make_video([solid(RED), solid(GREEN), solid(BLUE)], (sine(3.0), SR),
+                                     tmp_path / "film.mp4", size=SMALL, fps=5, progress=False)
     assert result.path == tmp_path / "film.webm" and result.codec == "libvpx-vp9"
     assert not (tmp_path / "film.mp4").exists()
     assert any("WebM" in n for n in result.notes)
@@ -499,17 +501,17 @@ def test_falls_back_to_webm(tmp_path, monkeypatch):
 
 
 def test_falls_back_to_openh264(tmp_path, monkeypatch):
-    if "libopenh264" not in video.available_encoders():
+    if "libopenh264" not in ffmpeg.available_encoders():
         pytest.skip("this ffmpeg has no libopenh264")
-    monkeypatch.setattr(video, "available_encoders",
+    monkeypatch.setattr(ffmpeg, "available_encoders",
                         lambda: frozenset({"libopenh264", "libvpx-vp9", "libopus", "aac"}))
-    with pytest.warns(video.CodecFallbackWarning, match="libopenh264"):
-        result = video.make_video([solid(RED)], (sine(1.0), SR), tmp_path / "f.mp4",
-                                  size=SMALL, fps=5, progress=False)
+    with pytest.warns(encode.CodecFallbackWarning, match="libopenh264"):
+        result = assemble.make_video([solid(RED)], (sine(1.0), SR), tmp_path / "f.mp4",
+                                     size=SMALL, fps=5, progress=False)
     assert result.path.suffix == ".mp4" and result.info.video_codec == "h264"
-    monkeypatch.setattr(video, "available_encoders", lambda: frozenset({"mpeg4", "aac"}))
-    with pytest.raises(video.VideoError, match="none of the encoders"):
-        video.make_video([solid(RED)], None, tmp_path / "g.mp4", size=SMALL, progress=False)
+    monkeypatch.setattr(ffmpeg, "available_encoders", lambda: frozenset({"mpeg4", "aac"}))
+    with pytest.raises(encode.VideoError, match="none of the encoders"):
+        assemble.make_video([solid(RED)], None, tmp_path / "g.mp4", size=SMALL, progress=False)
 
 
 # --- photos ------------------------------------------------------------------------------------
@@ -524,20 +526,20 @@ def test_unreadable_photos_are_skipped(tmp_path):
         truncated, quality=95)
     truncated.write_bytes(truncated.read_bytes()[:2000])
     with pytest.warns(SkippedImageWarning) as caught:
-        result = video.make_video(tmp_path, None, tmp_path / "out" / "f.mp4", size=SMALL,
-                                  fps=5, progress=False)
+        result = assemble.make_video(tmp_path, None, tmp_path / "out" / "f.mp4", size=SMALL,
+                                     fps=5, progress=False)
     text = " ".join(str(w.message) for w in caught)
     assert "empty.jpg" in text and "text.png" in text and "truncated.jpg" in text
     assert result.skipped == 2 and result.n_frames == 10   # good + truncated (header is fine)
     with pytest.raises(ImageError, match="none of the 2"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SkippedImageWarning)
-            video.check_photos([tmp_path / "empty.jpg", tmp_path / "missing.png"])
+            frames.check_photos([tmp_path / "empty.jpg", tmp_path / "missing.png"])
     with pytest.raises(ValueError):
-        video.make_video([solid(RED)], None, tmp_path / "x.avi", size=SMALL, progress=False)
+        assemble.make_video([solid(RED)], None, tmp_path / "x.avi", size=SMALL, progress=False)
     with pytest.raises(ValueError, match="audio"):
-        video.make_video([solid(RED)], None, tmp_path / "y.mp4", fit_to_audio=True,
-                         progress=False)
+        assemble.make_video([solid(RED)], None, tmp_path / "y.mp4", fit_to_audio=True,
+                            progress=False)
 
 
 def test_memory_stays_bounded_for_large_albums(tmp_path):
@@ -549,10 +551,10 @@ def test_memory_stays_bounded_for_large_albums(tmp_path):
         paths.append(p)
 
     def peak(photos):
-        tl = video.plan_timeline(len(photos), 0.6, 0.2, 5)
+        tl = timeline.plan_timeline(len(photos), 0.6, 0.2, 5)
         tracemalloc.start()
         try:
-            n = sum(1 for _ in video.iter_frames(photos, tl, SMALL, fit="blur"))
+            n = sum(1 for _ in frames.iter_frames(photos, tl, SMALL, fit="blur"))
             return n, tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -568,9 +570,9 @@ def test_memory_stays_bounded_for_large_albums(tmp_path):
     song = sine(60.0)                             # 10.6 MB as float32
     tracemalloc.start()
     try:
-        with pytest.warns(video.TimelineWarning):  # 1-frame slots: no room for crossfades
-            result = video.make_video(paths, (song, SR), tmp_path / "big.mp4", size=SMALL,
-                                      fps=5, seconds_per_photo=0.2, progress=False)
+        with pytest.warns(timeline.TimelineWarning):  # 1-frame slots: no room for crossfades
+            result = assemble.make_video(paths, (song, SR), tmp_path / "big.mp4", size=SMALL,
+                                         fps=5, seconds_per_photo=0.2, progress=False)
         _, big_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -581,11 +583,11 @@ def test_memory_stays_bounded_for_large_albums(tmp_path):
 def test_probe_of_a_film_with_irregular_timestamps_keeps_ffmpegs_rate(tmp_path):
     """A phone's variable-rate video: no common frame period, so the rate ffmpeg reports."""
     out = tmp_path / "irregular.mp4"
-    subprocess.run([video.ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+    subprocess.run([ffmpeg.ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
                     "color=c=red:s=64x36:r=30:d=1", "-vf", "setpts='(N*N*0.0123457+N*0.0091)/TB'",
                     "-fps_mode", "passthrough", "-video_track_timescale", "90000",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out)], check=True)
-    info = video.probe(out)
+    info = ffmpeg.probe(out)
     assert info.n_coded == 30 and info.video_seconds > 1.0
     reported = float(re.search(r"([\d.]+) fps", info.text).group(1))
     assert info.fps == reported < 480

@@ -1,15 +1,15 @@
-"""Onsets of music: a spectral-flux onset-strength envelope and peak picking (numpy/scipy only).
+"""Onsets of music: a spectral-flux onset-strength envelope and peak picking (notebook 06).
 
-Used by `albumlib.video` to cut photos on the music (``make_video(..., beat_sync=True)``). The
-envelope is the half-wave rectified frame-to-frame increase of the log-compressed STFT magnitude
-(spectral flux), computed in blocks of frames so memory stays bounded for long songs. Onsets are
-local maxima of that envelope that stand out from its moving median by a fraction of the largest
-such excess.
+Used by `albumlib.film.assemble` to cut photos on the music (``make_video(..., beat_sync=True)``)
+and by `albumlib.music.metrics` to measure music; numpy and scipy only. The envelope is the
+half-wave rectified frame-to-frame increase of the log-compressed STFT magnitude (spectral flux),
+computed in blocks of frames so memory stays bounded for long songs. Onsets are local maxima of
+that envelope that stand out from its moving median by a fraction of the largest such excess.
 """
 
 import numpy as np
 
-from . import dsp
+from albumlib import dsp
 
 DEFAULT_HOP = 512      # 11.6 ms at 44.1 kHz: finer than one video frame at 30 or 60 fps
 DEFAULT_N_FFT = 1024   # 23 ms window: short enough to place a click within a hop or two

@@ -1,26 +1,26 @@
-"""The album film: a folder of photos -> repainted photos + a soundtrack -> one MP4.
+"""The album film: a folder of photos -> repainted photos + a soundtrack -> one MP4 (notebook 06).
 
 `make_album("my photos", "album.mp4")` is what `python -m albumlib make-album` runs, so that
 notebooks can call the same pipeline. Three phases, each timed:
 
-1. **Repaint** every readable photo with a fast style network (`albumlib.style.stylize`): a bundled one
-   ("starry_night", see `style_nets.list_bundled()`), a trained `.npz`/`.keras` file, several of
-   them cycled over the photos, or "none" to keep the photos as they are. Photos are shrunk to
-   `max_side` first (the networks run in about a second a photo at 720 px on 2 CPU cores). The
-   repainted photos stay in memory as uint8 (about 1 MB each at 720 px), or go to `work_dir`
-   (and, for albums of more than `IN_MEMORY_PHOTOS` photos, to a temporary folder) as JPEGs.
-   Unreadable files are skipped with a `SkippedImageWarning` naming them; none readable is an
-   `ImageError` naming the folder.
+1. **Repaint** every readable photo with a fast style network (`albumlib.film.repaint`, with
+   `albumlib.style.stylize`): a bundled one ("starry_night", see `style_nets.list_bundled()`), a
+   trained `.npz`/`.keras` file, several of them cycled over the photos, or "none" to keep the
+   photos as they are. Photos are shrunk to `max_side` first (the networks run in about a second
+   a photo at 720 px on 2 CPU cores). The repainted photos stay in memory as uint8 (about 1 MB
+   each at 720 px), or go to `work_dir` (and, for albums of more than `IN_MEMORY_PHOTOS` photos,
+   to a temporary folder) as JPEGs. Unreadable files are skipped with a `SkippedImageWarning`
+   naming them; none readable is an `ImageError` naming the folder.
 2. **Music**: `music="song.mp3"` uses that track; otherwise a music model (`music_model`: a
    folder from train-music or report_train, or "notes" / "report"; default the bundled note
    model data/note_model) composes a little more than the film's length, streamed to a WAV
-   (`albumlib.music.soundtrack`). Where no model is bundled (or it cannot be read) and none is given,
-   the bundled sample pieces of data/music play instead (starting with piece `music_seed` and
-   followed by the next ones while the film lasts), and a note says so: the command always works
-   with nothing but photos. `music="none"` makes a silent film.
-3. **Film**: `video.make_video` lays the photos out on the canvas, with crossfades, optional Ken
-   Burns moves and beat-synchronised cuts, and writes a verified H.264/AAC MP4 whole or not at
-   all. An existing file is never replaced unless `overwrite=True` (checked before any work).
+   (`albumlib.music.soundtrack`). Where no model is bundled (or it cannot be read) and none is
+   given, the bundled sample pieces of data/music play instead (starting with piece `music_seed`
+   and followed by the next ones while the film lasts), and a note says so: the command always
+   works with nothing but photos. `music="none"` makes a silent film.
+3. **Film**: `assemble.make_video` lays the photos out on the canvas, with crossfades, optional
+   Ken Burns moves and beat-synchronised cuts, and writes a verified H.264/AAC MP4 whole or not
+   at all. An existing file is never replaced unless `overwrite=True` (checked before any work).
 
 `make_demo()` is `python -m albumlib demo`: the bundled sample album, each photo in another
 bundled style, the bundled music (model or sample piece), into outputs/demo/album.mp4 with a
@@ -36,16 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
-from albumlib import fileio, images, video
+from albumlib import fileio, images
+from albumlib.film import assemble, canvas, encode, frames, repaint, timeline
+from albumlib.film.repaint import NO_STYLE
 
 DEFAULT_STYLE = "starry_night"
 DEFAULT_MAX_SIDE = 720          # long side the photos are repainted at (pixels)
-NO_STYLE = "none"
 NO_MUSIC = "none"
 MUSIC_TAIL_SECONDS = 1.0        # composed beyond the film's end (cut and faded out by make_video)
 IN_MEMORY_PHOTOS = 100          # more repainted photos than this go to a (temporary) folder
 SAMPLE_GAP_SECONDS = 0.5        # silence between two sample pieces played one after the other
-SHEET_HEIGHT = 160              # height of one row of the contact sheet
 
 # The demo's settings per profile (ALBUM_PROFILE): smoke is a seconds-long check.
 DEMO_SETTINGS = {
@@ -69,8 +69,8 @@ class OutputExistsError(FileExistsError):
 class AlbumResult:
     """What `make_album` did: the film, its photos and music, and how long each phase took."""
 
-    path: Path                   # the film (its suffix may be .webm: see video.make_video)
-    video: video.VideoResult
+    path: Path                   # the film (its suffix may be .webm: see assemble.make_video)
+    video: assemble.VideoResult
     photos: list                 # source photo paths, in film order
     skipped: list                # (path, problem) of each file that was left out
     styles: list                 # the style of each photo in the film ("none": as it was)
@@ -110,7 +110,7 @@ def output_path(out_path, overwrite=False):
     suffix = path.suffix.lower()
     if not suffix:
         path = path.with_name(path.name + ".mp4")
-    elif suffix not in video.MP4_SUFFIXES + video.WEBM_SUFFIXES:
+    elif suffix not in encode.MP4_SUFFIXES + encode.WEBM_SUFFIXES:
         raise ValueError(f"{path}: the film must be named .mp4, .m4v or .webm")
     if path.exists() and not overwrite:
         raise OutputExistsError(path)
@@ -120,7 +120,7 @@ def output_path(out_path, overwrite=False):
 def check_before_work(files, seconds_per_photo, film, work_dir=None, contact_sheet_path=None):
     """The checks that need no network: outputs writable, the film's length within the limit."""
     check_outputs(film, work_dir, contact_sheet_path)
-    video.check_film_length(len(files) * float(seconds_per_photo),
+    timeline.check_film_length(len(files) * float(seconds_per_photo),
                             f"a film of {len(files)} photos at {seconds_per_photo:g} s each")
 
 
@@ -133,45 +133,6 @@ def check_outputs(film, work_dir=None, contact_sheet_path=None):
         fileio.check_writable(Path(contact_sheet_path).parent,
                               f"the contact sheet {contact_sheet_path}")
     fileio.check_writable(tempfile.gettempdir(), "temporary files (set TMPDIR to another folder)")
-
-
-def _is_none(value):
-    return isinstance(value, str) and value.strip().lower() == NO_STYLE
-
-
-def _style_list(style):
-    """style argument -> non-empty list of entries (names, paths, models or "none")."""
-    if style is None:
-        return [NO_STYLE]
-    if isinstance(style, (str, os.PathLike)) or callable(style):
-        return [style]
-    entries = list(style)
-    if not entries:
-        raise ValueError("style: give at least one style name or path (or 'none')")
-    return entries
-
-
-def resolve_styles(style):
-    """[(label, style_nets.StyleChoice, model or None)] per entry; "none": ("none", None, None).
-
-    Raises ValueError (listing the bundled networks) for an unknown name before any work.
-    """
-    resolved = []
-    for entry in _style_list(style):
-        if _is_none(entry):
-            resolved.append((NO_STYLE, None, None))
-        elif isinstance(entry, (str, os.PathLike)):
-            from albumlib.style import style_nets     # TensorFlow: only when something is repainted
-
-            choice = style_nets.find(entry)     # a name, a file or a mix (wave=0.7,udnie=0.3)
-            resolved.append((choice.label, choice, None))
-        elif callable(entry):
-            resolved.append((getattr(entry, "name", "stylized"), None, entry))
-        else:
-            raise TypeError(f"style must be a bundled network name, a file path, a model or "
-                            f"'none', not {type(entry).__name__}")
-    return resolved
-
 
 def candidate_photos(photos):
     """The photo files of a folder, a photo file, or a list of them (in the order given).
@@ -201,48 +162,35 @@ def candidate_photos(photos):
     return found
 
 
-def _check_options(seconds_per_photo, transition, transition_seconds, fit, fps, strength,
+def _check_options(size, seconds_per_photo, transition, transition_seconds, fit, fps, strength,
                    max_side, beat_sync, music):
+    """make_album's options checked before any work (ValueError); notebook 06."""
+    canvas.canvas_size(size)
     if not (isinstance(seconds_per_photo, (int, float)) and np.isfinite(seconds_per_photo)
             and seconds_per_photo > 0):
         raise ValueError(f"seconds_per_photo must be a positive number, got {seconds_per_photo!r}")
-    if transition not in video.TRANSITIONS:
-        raise ValueError(f"transition must be one of {', '.join(video.TRANSITIONS)}, "
+    if transition not in frames.TRANSITIONS:
+        raise ValueError(f"transition must be one of {', '.join(frames.TRANSITIONS)}, "
                          f"got {transition!r}")
     if transition_seconds is None or not transition_seconds >= 0:
         raise ValueError(f"transition_seconds must be >= 0, got {transition_seconds!r}")
-    if fit not in video.FITS:
-        raise ValueError(f"fit must be one of {', '.join(video.FITS)}, got {fit!r}")
+    if fit not in canvas.FITS:
+        raise ValueError(f"fit must be one of {', '.join(canvas.FITS)}, got {fit!r}")
     if not (np.isfinite(fps) and 0 < fps <= 240):
         raise ValueError(f"fps must be in (0, 240], got {fps!r}")
     if not 0.0 <= float(strength) <= 1.0:
         raise ValueError(f"strength must be between 0 and 1, got {strength!r}")
     if max_side is not None and (int(max_side) != max_side or max_side < 1):
         raise ValueError(f"max_side must be a positive number of pixels, got {max_side!r}")
-    if beat_sync and _is_none(music):
+    if beat_sync and repaint.means_none(music):
         raise ValueError("beat_sync needs music; it cannot be used with music='none'")
 
 
 # ---------------------------------------------------------------------------------------------
-# Phase 1: photos
+# Phase 1's summary: the contact sheet (the repainting itself: albumlib.film.repaint)
 # ---------------------------------------------------------------------------------------------
 
-def _load(path, max_side):
-    """(image, None) or (None, problem) for one photo file."""
-    try:
-        return images.load_image(path, max_side=max_side), None
-    except images.ImageError as e:
-        return None, e.problem
-    except OSError as e:
-        return None, str(e)
-
-
-def _thumb(image, height=SHEET_HEIGHT):
-    h, w = image.shape[:2]
-    return images.resize_to(image, max(1, round(w * height / h)), height)
-
-
-def contact_sheet(originals, repainted, height=SHEET_HEIGHT):
+def contact_sheet(originals, repainted, height=repaint.SHEET_HEIGHT):
     """One image: each original above its repainted version, side by side (float32 RGB)."""
     columns = []
     for a, b in zip(originals, repainted):
@@ -256,140 +204,19 @@ def contact_sheet(originals, repainted, height=SHEET_HEIGHT):
     return np.concatenate([c for col in columns for c in (col, gap)][:-1], axis=1)
 
 
-class _Models:
-    """Loads each style network once, when its first photo comes."""
-
-    def __init__(self, resolved):
-        self.resolved = resolved
-        self.models = {}
-
-    def get(self, k):
-        label, path, model = self.resolved[k % len(self.resolved)]
-        if label == NO_STYLE:
-            return label, None
-        if model is not None:
-            return label, model
-        if path not in self.models:        # (a StyleChoice)
-            from albumlib.style import style_nets
-            self.models[path] = style_nets.load_choice(path, precision="auto")
-        return label, self.models[path]
-
-
-def _repaint_photos(files, resolved, *, max_side, strength, preserve_color, store_dir,
-                    sheet, progress, skipped):
-    """Phase 1: (film items, labels, used paths, written paths, sheet thumbnails)."""
-    from tqdm.auto import tqdm
-
-    models = _Models(resolved)
-    any_style = any(label != NO_STYLE for label, _, _ in resolved)
-    if any_style:
-        from albumlib.style import fast_style, stylize      # TensorFlow: only when repainting
-    items, labels, used, written, thumbs = [], [], [], [], []
-    taken = set()
-    with tqdm(files, desc="repainting" if any_style else "checking photos", unit="photo",
-              disable=not progress) as bar:
-        for path in bar:
-            label, model = models.get(len(items))
-            if model is None:
-                # Kept as it is: only check that it decodes (a JPEG decodes at 1/8 scale for
-                # this); the film loads it at the canvas size when its turn comes.
-                image, problem = _load(path, 4 * SHEET_HEIGHT if sheet else 64)
-            else:
-                image, problem = _load(path, max_side)
-            if problem is not None:
-                warnings.warn(f"skipping {path}: {problem}", images.SkippedImageWarning,
-                              stacklevel=3)
-                skipped.append((Path(path), problem))
-                continue
-            if model is not None and min(image.shape[:2]) < fast_style.MIN_SIDE:
-                warnings.warn(f"{path}: {image.shape[1]}x{image.shape[0]} pixels is too small "
-                              f"for the style network; it appears as it is",
-                              images.SkippedImageWarning, stacklevel=3)
-                label, model = NO_STYLE, None
-            if model is None:
-                item = Path(path)
-                if sheet:
-                    thumbs.append((_thumb(image), _thumb(image)))
-            else:
-                out = stylize.stylize_images(model, [image], strength=strength,
-                                             preserve_color=preserve_color)[0]
-                if sheet:
-                    thumbs.append((_thumb(image), _thumb(out)))
-                item = images.to_uint8(out)
-                del out
-                if store_dir is not None:
-                    stem = f"{Path(path).stem}_{label}"
-                    target, n = Path(store_dir) / f"{stem}.jpg", 0
-                    while target.name in taken:   # two photos with the same stem (a.jpg, a.png)
-                        n += 1
-                        target = Path(store_dir) / f"{stem}-{n}.jpg"
-                    taken.add(target.name)
-                    images.save_image(item, target, overwrite=True)
-                    written.append(target)
-                    item = target
-            items.append(item)
-            labels.append(label)
-            used.append(Path(path))
-    return items, labels, used, written, thumbs
-
-
-def _morpher(resolved, used, labels, *, max_side, strength, preserve_color, notes):
-    """morph(k) for video.make_video: photos k and k + 1 repainted at the style mixes between
-    their styles (video.MORPH_LEVELS of them), when both styles live in one multi-style network;
-    None for a pair that crossfades instead (notebook 06)."""
-    from albumlib.style import style_nets, stylize
-    choices = [resolved[k % len(resolved)][1] for k in range(len(used))]
-    loaded = {}
-
-    def network(choice):
-        """(names, a bound model whose mix can change) of a choice's file, loaded once."""
-        if choice.path not in loaded:
-            names = style_nets.style_names(choice.path)
-            model = style_nets.load(choice.path)
-            loaded[choice.path] = (names, style_nets.bind(model, np.full(len(names), 1 / len(names))))
-        return loaded[choice.path]
-
-    def can_morph(a, b):
-        return (isinstance(a, style_nets.StyleChoice) and isinstance(b, style_nets.StyleChoice)
-                and a.mix and b.mix and a.path == b.path and a.mix != b.mix)
-
-    pairs = [k for k in range(len(used) - 1) if NO_STYLE not in labels[k:k + 2]
-             and can_morph(choices[k], choices[k + 1])]
-    if len(pairs) < len(used) - 1:
-        notes.append(f"morph: {len(used) - 1 - len(pairs)} of {len(used) - 1} transitions "
-                     f"crossfade instead (a morph needs two styles of one multi-style network)")
-
-    def morph(k):
-        if k not in pairs:
-            return None
-        names, bound = network(choices[k])
-        va, vb = (style_nets.mix_vector(names, choices[j].mix) for j in (k, k + 1))
-        photos = [_load(used[j], max_side)[0] for j in (k, k + 1)]
-        levels = []
-        for i in range(video.MORPH_LEVELS):
-            u = (i + 0.5) / video.MORPH_LEVELS
-            style_nets.set_mix(bound, (1 - u) * va + u * vb)
-            a, b = stylize.stylize_images(bound, photos, strength=strength,
-                                          preserve_color=preserve_color)
-            levels.append((u, images.to_uint8(a), images.to_uint8(b)))
-        return levels
-
-    return morph
-
-
 # ---------------------------------------------------------------------------------------------
 # Phase 2: music
 # ---------------------------------------------------------------------------------------------
 
 def sample_pieces():
-    """The bundled sample pieces (data/music/*.mp3), in name order."""
+    """The bundled sample pieces (data/music/*.mp3), in name order; notebook 06."""
     from albumlib import audio, paths
 
     return audio.list_audio(paths.data_path("music"))
 
 
-def sample_soundtrack(seconds, seed=0, sr=video.AUDIO_SR):
-    """(signal, sr, [pieces]): bundled sample pieces, one after another, for `seconds`.
+def sample_soundtrack(seconds, seed=0, sr=encode.AUDIO_SR):
+    """(signal, sr, [pieces]): bundled sample pieces, one after another, for `seconds`; notebook 06.
 
     Starts with piece `seed` (modulo their number) and goes on with the next ones, half a second
     apart, until the film is covered (the film fades the music out at its end).
@@ -428,12 +255,12 @@ def _prepare_music(music, music_model, notes, say):
         raise ValueError("give either music (a track) or music_model (a model that composes), "
                          "not both")
     if music is not None:
-        if _is_none(music):
+        if repaint.means_none(music):
             return "none", None, "no music (a silent film)"
         path = Path(music).expanduser()
         audio.check_readable(path)
-        signal = audio.load_audio(path, sr=video.AUDIO_SR)
-        return "file", (signal, video.AUDIO_SR), f"the track {path}"
+        signal = audio.load_audio(path, sr=encode.AUDIO_SR)
+        return "file", (signal, encode.AUDIO_SR), f"the track {path}"
     if music_model is not None:
         bundle = soundtrack.load_model(music_model)
         return "model", bundle, f"composed by the music model {bundle.path}"
@@ -483,12 +310,13 @@ def _soundtrack(kind, source, text, seconds, seed, store_dir, scratch):
         if not np.isfinite(peak.value) or peak.value < 1e-4:
             warnings.warn(f"the music composed by {source.path} is silent or broken "
                           f"(peak {peak.value:.3g}); the film will be quiet", UserWarning,
-                          stacklevel=3)
+                          stacklevel=4)
         kept = wav if store_dir is not None else None
         return str(wav), f"{text} ({length:.1f} s, seed {seed})", kept
     signal, sr, used = sample_soundtrack(seconds + MUSIC_TAIL_SECONDS, seed)
     names = ", ".join(p.name for p in used)
     return (signal, sr), f"bundled sample music: {names}", None
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,7 +329,7 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
                ken_burns=False, beat_sync=False, size="720p", fps=30, fit="letterbox",
                overwrite=False, progress=True, verbose=True, work_dir=None,
                contact_sheet_path=None):
-    """Photos -> repainted photos -> soundtrack -> film; returns an `AlbumResult`.
+    """Photos -> repainted photos -> soundtrack -> film; returns an `AlbumResult`; notebook 06.
 
     photos: an album folder, a photo file, or a list of them.
     out_path: the film, .mp4 (default when no suffix; a folder gets album.mp4 inside) or .webm;
@@ -516,103 +344,147 @@ def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SI
     seconds_per_photo, transition ("crossfade", "none" or "morph": the style of one photo
     morphs into the next's while they crossfade), transition_seconds, ken_burns,
     beat_sync, size ("720p", "1080p", "480p", "portrait", "square" or "WxH"), fps,
-    fit ("letterbox" or "blur"): the film, as in `video.make_video`.
+    fit ("letterbox" or "blur"): the film, as in `assemble.make_video`.
     work_dir: also keep the repainted photos (JPEG) and a composed soundtrack (WAV) there.
     contact_sheet_path: also write a contact sheet (originals above repainted photos) there
         (never replacing a file unless overwrite=True).
     progress: tqdm bars; verbose: print what each phase did and how long it took.
     """
-    start = time.perf_counter()
+    start, notes, timings = time.perf_counter(), [], {}
     say = print if verbose else (lambda *a, **k: None)
-    notes = []
     # Everything that can be checked is checked before the first photo is repainted.
     target = output_path(out_path, overwrite)
-    video.canvas_size(size)
-    _check_options(seconds_per_photo, transition, transition_seconds, fit, fps, strength,
+    _check_options(size, seconds_per_photo, transition, transition_seconds, fit, fps, strength,
                    max_side, beat_sync, music)
     files = candidate_photos(photos)
-    if contact_sheet_path is not None:
-        contact_sheet_path = Path(contact_sheet_path)
-        if contact_sheet_path.suffix.lower() not in images.SAVE_FORMATS:
-            raise ValueError(f"{contact_sheet_path}: the contact sheet must be named "
-                             f"{', '.join(images.SAVE_FORMATS)}")
-        if contact_sheet_path.exists() and not overwrite:
-            raise OutputExistsError(contact_sheet_path)
+    contact_sheet_path = _sheet_path(contact_sheet_path, overwrite)
     check_before_work(files, seconds_per_photo, target, work_dir, contact_sheet_path)
-    resolved = resolve_styles(style)        # (the first to import TensorFlow: checks come before)
-    t = time.perf_counter()
-    kind, source, music_text = _prepare_music(music, music_model, notes, say)
-    music_seconds = time.perf_counter() - t
-
-    timings = {}
+    resolved = repaint.resolve_styles(style)  # (the first to import TensorFlow: checks come before)
+    prepared, music_seconds = _timed(_prepare_music, music, music_model, notes, say)
     with fileio.temp_dir("album") as tmp:
-        store_dir = None
-        if work_dir is not None:
-            store_dir = Path(work_dir)
-            store_dir.mkdir(parents=True, exist_ok=True)
-        elif len(files) > IN_MEMORY_PHOTOS and any(lb != NO_STYLE for lb, _, _ in resolved):
-            store_dir = Path(tmp)
-
-        # Phase 1: repaint.
+        items, labels, used, written, thumbs, skipped = _repaint_phase(
+            photos, files, resolved, _store_dir(work_dir, files, resolved, tmp), timings, say,
+            max_side=max_side, strength=strength, preserve_color=preserve_color,
+            sheet=contact_sheet_path is not None, progress=progress)
+        track, music_text, wav = _music_phase(prepared, len(items) * float(seconds_per_photo),
+                                              music_seed, work_dir, tmp, music_seconds,
+                                              timings, say)
         t = time.perf_counter()
-        skipped = []
-        items, labels, used, written, thumbs = _repaint_photos(
-            files, resolved, max_side=max_side, strength=strength,
-            preserve_color=preserve_color, store_dir=store_dir,
-            sheet=contact_sheet_path is not None, progress=progress, skipped=skipped)
-        if not items:
-            where = ", ".join(str(p) for p in ([photos] if isinstance(photos, (str, os.PathLike))
-                                               else photos))
-            raise images.ImageError(where, f"none of its {len(files)} photo files could be read "
-                                           f"(see the warnings above)")
-        timings["repaint"] = time.perf_counter() - t
-        styled = sorted({lb for lb in labels if lb != NO_STYLE})
-        what = (f"repainted {len(items)} photo(s) with {', '.join(styled)}" if styled
-                else f"kept {len(items)} photo(s) as they are (no style)")
-        skip_text = f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""
-        say(f"phase 1/3 repaint: {what}{skip_text} in {timings['repaint']:.1f} s")
-
-        # Phase 2: music.
-        t = time.perf_counter()
-        film_seconds = len(items) * float(seconds_per_photo)
-        track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds,
-                                             music_seed,
-                                             Path(work_dir) if work_dir is not None else None,
-                                             Path(tmp))
-        timings["music"] = music_seconds + time.perf_counter() - t
-        say(f"phase 2/3 music: {music_text} in {timings['music']:.1f} s")
-
-        # Phase 3: the film.
-        t = time.perf_counter()
-        morph = None
-        if transition == "morph":
-            said = len(notes)
-            morph = _morpher(resolved, used, labels, max_side=max_side, strength=strength,
-                             preserve_color=preserve_color, notes=notes)
-            for note in notes[said:]:
-                say(f"note: {note}")
-        result = video.make_video(
-            items, track, target, seconds_per_photo=seconds_per_photo, size=size, fps=fps,
-            fit=fit, transition=transition, transition_seconds=transition_seconds,
-            ken_burns=ken_burns, beat_sync=beat_sync, overwrite=overwrite, progress=progress,
-            seed=music_seed, morph=morph)
-        notes += result.notes           # e.g. a WebM written where H.264 was missing
-        timings["film"] = time.perf_counter() - t
-        say(f"phase 3/3 film: {result.n_frames} frames, {result.size[0]}x{result.size[1]}, "
-            f"{result.codec}, in {timings['film']:.1f} s")
-
-    sheet = None
-    if contact_sheet_path is not None and thumbs:
-        sheet = images.save_image(contact_sheet([a for a, _ in thumbs], [b for _, b in thumbs]),
-                                  contact_sheet_path, overwrite=True)
+        morph = _morph(transition, resolved, used, labels, notes, say, max_side=max_side,
+                       strength=strength, preserve_color=preserve_color)
+        result = _film_phase(items, track, target, morph, notes, t, timings, say, dict(
+            seconds_per_photo=seconds_per_photo, size=size, fps=fps, fit=fit,
+            transition=transition, transition_seconds=transition_seconds, ken_burns=ken_burns,
+            beat_sync=beat_sync, overwrite=overwrite, progress=progress, seed=music_seed))
+    sheet = _write_sheet(contact_sheet_path, thumbs)
     timings["total"] = time.perf_counter() - start
-    say(f"film: {result.path} ({result.duration:.1f} s, {len(items)} photos) in "
-        f"{timings['total']:.0f} s (repaint {timings['repaint']:.0f} s, music "
-        f"{timings['music']:.0f} s, film {timings['film']:.0f} s)")
+    say(_summary(result, len(items), timings))
     return AlbumResult(path=result.path, video=result, photos=used, skipped=skipped,
                        styles=labels, music=music_text, timings=timings, notes=notes,
                        contact_sheet=sheet, repainted=written if work_dir is not None else [],
                        soundtrack=wav)
+
+
+def _timed(step, *args):
+    """(what step(*args) returns, the seconds it took)."""
+    t = time.perf_counter()
+    return step(*args), time.perf_counter() - t
+
+
+def _summary(result, n_photos, timings):
+    """The last line make_album says: the film, its length and the time of each phase."""
+    return (f"film: {result.path} ({result.duration:.1f} s, {n_photos} photos) in "
+            f"{timings['total']:.0f} s (repaint {timings['repaint']:.0f} s, music "
+            f"{timings['music']:.0f} s, film {timings['film']:.0f} s)")
+
+
+def _sheet_path(contact_sheet_path, overwrite):
+    """The contact sheet's path (None: none), checked before any work; notebook 06."""
+    if contact_sheet_path is None:
+        return None
+    contact_sheet_path = Path(contact_sheet_path)
+    if contact_sheet_path.suffix.lower() not in images.SAVE_FORMATS:
+        raise ValueError(f"{contact_sheet_path}: the contact sheet must be named "
+                         f"{', '.join(images.SAVE_FORMATS)}")
+    if contact_sheet_path.exists() and not overwrite:
+        raise OutputExistsError(contact_sheet_path)
+    return contact_sheet_path
+
+
+def _store_dir(work_dir, files, resolved, tmp):
+    """Where the repainted photos go as JPEGs: work_dir (created), the temporary folder `tmp`
+    for a large repainted album, or None (they stay in memory); notebook 06."""
+    if work_dir is not None:
+        store_dir = Path(work_dir)
+        store_dir.mkdir(parents=True, exist_ok=True)
+        return store_dir
+    if len(files) > IN_MEMORY_PHOTOS and any(lb != NO_STYLE for lb, _, _ in resolved):
+        return Path(tmp)
+    return None
+
+
+def _repaint_phase(photos, files, resolved, store_dir, timings, say, **options):
+    """Phase 1, timed and told: (items, labels, used, written, thumbs, skipped); an ImageError
+    when no photo could be read; notebook 06."""
+    t = time.perf_counter()
+    skipped = []
+    items, labels, used, written, thumbs = repaint.repaint_photos(
+        files, resolved, store_dir=store_dir, skipped=skipped, **options)
+    if not items:
+        where = ", ".join(str(p) for p in ([photos] if isinstance(photos, (str, os.PathLike))
+                                           else photos))
+        raise images.ImageError(where, f"none of its {len(files)} photo files could be read "
+                                       f"(see the warnings above)")
+    timings["repaint"] = time.perf_counter() - t
+    styled = sorted({lb for lb in labels if lb != NO_STYLE})
+    what = (f"repainted {len(items)} photo(s) with {', '.join(styled)}" if styled
+            else f"kept {len(items)} photo(s) as they are (no style)")
+    skip_text = f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""
+    say(f"phase 1/3 repaint: {what}{skip_text} in {timings['repaint']:.1f} s")
+    return items, labels, used, written, thumbs, skipped
+
+
+def _music_phase(prepared, film_seconds, seed, work_dir, tmp, seconds, timings, say):
+    """Phase 2, timed (with the `seconds` `_prepare_music` took before phase 1) and told: (audio
+    for make_video, description, saved WAV or None); notebook 06."""
+    t = time.perf_counter()
+    kind, source, music_text = prepared
+    track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds, seed,
+                                         Path(work_dir) if work_dir is not None else None,
+                                         Path(tmp))
+    timings["music"] = seconds + time.perf_counter() - t
+    say(f"phase 2/3 music: {music_text} in {timings['music']:.1f} s")
+    return track, music_text, wav
+
+
+def _morph(transition, resolved, used, labels, notes, say, **repainting):
+    """The morph(k) of a "morph" transition (`repaint.morpher`, its notes told), else None."""
+    if transition != "morph":
+        return None
+    said = len(notes)
+    morph = repaint.morpher(resolved, used, labels, notes=notes, **repainting)
+    for note in notes[said:]:
+        say(f"note: {note}")
+    return morph
+
+
+def _film_phase(items, track, target, morph, notes, t, timings, say, options):
+    """Phase 3, timed from `t` and told: `assemble.make_video` with the film's `options`; its
+    result (its notes added to `notes`); notebook 06."""
+    result = assemble.make_video(items, track, target, morph=morph, **options)
+    notes += result.notes           # e.g. a WebM written where H.264 was missing
+    timings["film"] = time.perf_counter() - t
+    say(f"phase 3/3 film: {result.n_frames} frames, {result.size[0]}x{result.size[1]}, "
+        f"{result.codec}, in {timings['film']:.1f} s")
+    return result
+
+
+def _write_sheet(contact_sheet_path, thumbs):
+    """The contact sheet written (replacing a file: checked before any work), or None."""
+    if contact_sheet_path is None or not thumbs:
+        return None
+    return images.save_image(contact_sheet([a for a, _ in thumbs], [b for _, b in thumbs]),
+                             contact_sheet_path, overwrite=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -629,10 +501,12 @@ def demo_styles():
 
 
 def demo_transition(style):
-    """"morph" where the demo's styles live in one multi-style network, else "crossfade"."""
+    """"morph" where the demo's styles live in one multi-style network, else "crossfade";
+    notebook 06."""
     from albumlib.style import style_nets
     try:
-        choices = [style_nets.find(s) for s in _style_list(style) if not _is_none(s)]
+        choices = [style_nets.find(s) for s in repaint.style_entries(style)
+                   if not repaint.means_none(s)]
     except (TypeError, ValueError):
         return "crossfade"
     one_network = len({c.path for c in choices}) == 1 and all(c.mix for c in choices)
@@ -662,7 +536,7 @@ def make_demo(out_dir="outputs/demo", *, limit=None, style=None, profile=None, p
         style = demo_styles() or [NO_STYLE]
     out_dir = Path(out_dir)
     if verbose:
-        entries = _style_list(style)
+        entries = repaint.style_entries(style)
         used = list(dict.fromkeys(str(entries[k % len(entries)]) for k in range(len(files))))
         names = ", ".join(used)
         print(f"profile {prof.name}: a film of {len(files)} bundled photos ({names}) at "
