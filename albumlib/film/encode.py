@@ -186,6 +186,33 @@ def _filter_args(kept, folder):
     return [option, str(script.absolute())]
 
 
+def rawvideo_input(size, fps):
+    """ffmpeg's input options for raw RGB frames of `size` at `fps` on its stdin; notebook 06."""
+    width, height = size
+    rate = repr(float(fps)) if fps != int(fps) else str(int(fps))
+    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", rate,
+            "-i", "pipe:0"]
+
+
+def pipe_frames(proc, frames, on_frame=None):
+    """Write each frame's bytes (uint8 RGB) into ffmpeg's stdin, then close it; False if ffmpeg
+    quit early (its stderr says why); notebook 06."""
+    ok = True
+    for n, frame in enumerate(frames):
+        try:
+            proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).data)
+        except (BrokenPipeError, OSError):
+            ok = False
+            break
+        if on_frame is not None:
+            on_frame(n)
+    try:
+        proc.stdin.close()
+    except (BrokenPipeError, OSError):
+        ok = False
+    return ok
+
+
 def encode_film(frames, timeline, size, wav, tmp, codec, crf, preset, progress, kept=None):
     """Pipe frames to ffmpeg and encode them (with the WAV, if any) into `tmp`; notebook 06.
 
@@ -194,13 +221,10 @@ def encode_film(frames, timeline, size, wav, tmp, codec, crf, preset, progress, 
     from tqdm.auto import tqdm
 
     kept = list(range(timeline.n_frames)) if kept is None else list(kept)
-    width, height = size
-    fps = repr(float(timeline.fps)) if timeline.fps != int(timeline.fps) else str(int(timeline.fps))
     with fileio.temp_dir("video") as folder, \
             tempfile.TemporaryFile() as err:
         cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", fps,
-               "-i", "pipe:0"]
+               *rawvideo_input(size, timeline.fps)]
         if wav is not None:
             cmd += ["-i", str(Path(wav).absolute()), "-map", "0:v:0", "-map", "1:a:0"]
         cmd += [*_filter_args(kept, folder), *codec.video_args(crf, preset, size, timeline.fps),
@@ -215,29 +239,18 @@ def encode_film(frames, timeline, size, wav, tmp, codec, crf, preset, progress, 
         cmd += ["-t", f"{timeline.duration:.6f}", "-map_metadata", "-1",
                 *codec.container_args(), str(Path(tmp).absolute())]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        broken = False
         try:
             with tqdm(total=timeline.n_frames, unit="frame", desc="rendering film",
                       disable=not progress) as bar:
-                for n, frame in enumerate(frames):
-                    try:
-                        proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).data)
-                    except (BrokenPipeError, OSError):
-                        broken = True
-                        break
-                    # the frames this one stands for (to the next one sent, or the end)
-                    bar.update((kept[n + 1] if n + 1 < len(kept) else timeline.n_frames)
-                               - kept[n])
-            try:
-                proc.stdin.close()
-            except (BrokenPipeError, OSError):
-                broken = True
+                # each frame sent stands for the frames to the next one sent (or to the end)
+                ok = pipe_frames(proc, frames, lambda n: bar.update(
+                    (kept[n + 1] if n + 1 < len(kept) else timeline.n_frames) - kept[n]))
             proc.wait()
         except BaseException:
             proc.kill()
             proc.wait()
             raise
-        if proc.returncode != 0 or broken:
+        if proc.returncode != 0 or not ok:
             err.seek(0)
             raise VideoError(f"ffmpeg failed (exit code {proc.returncode}) encoding with "
                              f"{codec.encoder}:\n{ffmpeg.stderr_tail(err.read())}")

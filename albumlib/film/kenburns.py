@@ -79,22 +79,23 @@ def render_frame(timeline, i, canvases, size, ken_burns=False, zoom=KEN_BURNS_ZO
     parts = timeline.sources(i)
     if not ken_burns and len(parts) == 1:
         return canvases[parts[0][0]]
-    out = None
-    for k, weight in parts:
+    layers = []
+    for k, _ in parts:
         if ken_burns:
             window = ken_burns_window(k, timeline.progress(k, i), size, zoom=zoom, seed=seed)
-            img = warp_window(canvases[k], window, size)
+            layers.append(warp_window(canvases[k], window, size))
         else:
-            img = canvases[k].astype(np.float32)
-        if weight != 1.0:
-            img *= np.float32(weight)
-        if out is None:
-            out = img
-        else:
-            out += img
+            layers.append(canvases[k].astype(np.float32))
+    return blend(layers, [w for _, w in parts])
+
+
+def blend(layers, weights):
+    """A frame: the sum of weight x layer (float32 images), rounded half up to uint8; nb 06."""
+    out = np.zeros_like(layers[0])
+    for layer, weight in zip(layers, weights):
+        out += layer * np.float32(weight)
     out += np.float32(0.5)  # round half up (values are >= 0)
-    np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def supersample(size, zoom=KEN_BURNS_ZOOM):

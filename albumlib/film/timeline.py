@@ -87,7 +87,7 @@ class Timeline:
             if 0 <= a < self.n_photos - 1 and t:
                 start, end = self.transition(a)
                 if start <= i < end:
-                    w = (i - start + 1) / (t + 1)
+                    w = crossfade_weight(i - start, t)
                     return ((a, 1.0 - w), (a + 1, w))
         return ((k, 1.0),)
 
@@ -123,6 +123,17 @@ class Timeline:
             rows.append({"photo": k, "first_frame": s, "end_frame": e, "start": s / self.fps,
                          "seconds": (e - s) / self.fps, "on_screen": (vs, ve)})
         return rows
+
+
+def even_boundaries(n_photos, total_frames):
+    """Photo k starts at frame round(k * total / n): rounding never accumulates; notebook 06."""
+    per = total_frames / n_photos
+    return [round_half_up(k * per) for k in range(n_photos)] + [int(total_frames)]
+
+
+def crossfade_weight(j, frames):
+    """The incoming photo's weight on frame j (0-based) of a crossfade of `frames`; notebook 06."""
+    return (j + 1) / (frames + 1)
 
 
 def snap_to_onsets(n_photos, total_frames, onset_frames, min_frames, max_frames):
@@ -197,7 +208,7 @@ def plan_timeline(n_photos, seconds_per_photo=1.0, transition_seconds=0.3, fps=3
         max_frames = max(min_frames, math.floor(max_ratio * per + 1e-9))
         bounds = snap_to_onsets(n, total, frames, min_frames, max_frames)
     else:
-        bounds = [round_half_up(k * per) for k in range(n)] + [total]
+        bounds = even_boundaries(n, total)
     t = round_half_up(transition_seconds * fps) if n > 1 else 0
     shortest = min(b - a for a, b in zip(bounds, bounds[1:]))
     if t > shortest - 1 and n > 1:
