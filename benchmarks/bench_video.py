@@ -24,13 +24,13 @@ The film (the same settings for both; `--size`, `--fps`, `--seconds-per-photo`,
 `--transition-seconds`, `--crf`, `--preset` change them): 1280x720, 30 fps, 1 s per photo, so
 N photos last N s; 0.3 s (9 frames) linear crossfades centred on each cut, which do not shorten
 the film (`timeline.plan_timeline`); each photo letterboxed (scaled to fit, black bars); H.264
-yuv420p CRF 20 preset veryfast (make_video's default; `--preset medium` for x264's), profile
+yuv420p CRF 20 preset veryfast (`Cut`'s default; `--preset medium` for x264's), profile
 high, `+faststart`; AAC 192 kbit/s at 44.1 kHz; no Ken
 Burns (moviepy would need custom code for it). Both encode with the same ffmpeg binary, the
 imageio-ffmpeg one (printed; a warning if they differ), and neither passes `-threads`: x264
 picks its thread count itself (all cores) in both.
-- ours: `assemble.make_video(photos, wav, out, codec="libx264", normalise_loudness=False,
-  fade_seconds=0, progress=False, ...)`: the soundtrack is taken as it is, as moviepy takes it.
+- ours: `assemble.make_video(photos, wav, out, Cut(codec="libx264", ...), loudness=None,
+  fade_seconds=0, progress=False)`: the soundtrack is taken as it is, as moviepy takes it.
   Its time includes its own check of the file it wrote (`ffmpeg.probe`, as every call does);
   the "check, s" column is the time of the same probe run again after the clock stops.
 - moviepy (`moviepy_film`): `ImageClip(path)` per photo, `.resized()` to the letterbox size of
@@ -88,7 +88,6 @@ import contextlib
 import datetime
 import importlib
 import importlib.util
-import inspect
 import json
 import os
 import platform
@@ -109,6 +108,7 @@ import numpy as np  # noqa: E402
 
 from albumlib import audio, ffmpeg  # noqa: E402  (numpy, scipy, Pillow: no TensorFlow)
 from albumlib.film import assemble, canvas, encode, timeline  # noqa: E402
+from albumlib.film.options import Cut  # noqa: E402
 from bench_audio import (ChildPeakSampler, _mb, check_disk, cpu_seconds,  # noqa: E402
                          current_rss_bytes, load_average, memory_total, peak_rss_bytes,
                          speed_cell)
@@ -120,7 +120,7 @@ WARMUP_SIZE = (64, 36)
 TOLERANCE_FRAMES = 2      # a film may differ from the plan by this many frames (video or audio)
 GOAL_SPEEDUP = 3.0        # "at least 3 times faster"
 FLAT_RATIO = 1.25         # "flat": the larger album's peaks within this factor of the smaller's
-DEFAULT_PRESET = inspect.signature(assemble.make_video).parameters["preset"].default
+DEFAULT_PRESET = Cut().preset
 METHODS = {  # method -> (table label, what is timed)
     "ours": ("ours", "`assemble.make_video` (its own check of the file included)"),
     "moviepy": ("moviepy", "clips built + `write_videofile` + `close`"),
@@ -218,12 +218,12 @@ def settings_timeline(n_photos, settings):
 
 def make_ours(photos, wav, out, size, settings):
     """Our film: `assemble.make_video` with the settings of the module docstring."""
-    assemble.make_video(photos, wav, out, seconds_per_photo=settings["seconds_per_photo"],
-                        size=size, fps=settings["fps"], fit="letterbox", transition="crossfade",
-                        transition_seconds=settings["transition_seconds"], ken_burns=False,
-                        fade_seconds=0.0, normalise_loudness=False, overwrite=True,
-                        progress=False, crf=settings["crf"], codec="libx264",
-                        preset=settings["preset"])
+    cut = Cut(seconds_per_photo=settings["seconds_per_photo"], size=size, fps=settings["fps"],
+              fit="letterbox", transition="crossfade",
+              transition_seconds=settings["transition_seconds"], ken_burns=False,
+              crf=settings["crf"], codec="libx264", preset=settings["preset"])
+    assemble.make_video(photos, wav, out, cut, fade_seconds=0.0, loudness=None, overwrite=True,
+                        progress=False)
 
 
 def moviepy_schedule(timeline):
@@ -723,7 +723,7 @@ def parse_args(argv=None):
                         help="crossfade length (0: hard cuts)")
     parser.add_argument("--crf", type=int, default=20, help="x264 CRF of both films")
     parser.add_argument("--preset", default=DEFAULT_PRESET,
-                        help="x264 preset of both films (default: make_video's, %(default)s)")
+                        help="x264 preset of both films (default: Cut's, %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic photos")
     parser.add_argument("--tmp-dir", type=Path, default=None,
                         help="where temporary files go (default: the system's temp folder)")

@@ -191,7 +191,7 @@ def _subcommand(name):
     return sub.choices[name]
 
 
-@pytest.mark.parametrize("name", ["make-album", "demo"])
+@pytest.mark.parametrize("name", ["make-album", "make-films", "demo"])
 def test_help_lists_every_option_with_help_text(name, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main([name, "--help"])
@@ -205,7 +205,11 @@ def test_help_lists_every_option_with_help_text(name, capsys):
     if name == "make-album":
         for option in ("--style", "--music", "--music-model", "--seconds-per-photo",
                        "--transition", "--ken-burns", "--beat-sync", "--size", "--max-side",
-                       "--overwrite", "-o"):
+                       "--overwrite", "-o", "--order"):
+            assert option in text
+    if name == "make-films":
+        for option in ("--gap", "--min-photos", "--titles", "--style", "--music", "--size",
+                       "--order", "--overwrite", "(default: 8", "(default: 3)"):
             assert option in text
 
 

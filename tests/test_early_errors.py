@@ -20,6 +20,7 @@ import pytest
 from albumlib import cli, fileio, paths
 from albumlib.film import album as pipeline
 from albumlib.film import repaint, timeline
+from albumlib.style import commands as style_commands
 from albumlib.style import fast_train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -294,7 +295,7 @@ def test_plan_timeline_refuses_a_film_past_the_limit_and_takes_one_at_it():
 def test_an_unexpected_error_is_one_line_and_debug_shows_it(monkeypatch):
     def broken(args):
         raise RuntimeError("something odd\nwith a second line")
-    monkeypatch.setattr(cli, "cmd_styles", broken)
+    monkeypatch.setattr(style_commands, "cmd_styles", broken)
     with pytest.raises(SystemExit) as exc:
         cli.main(["styles"])
     assert _one_line(exc) == ("error: RuntimeError: something odd (more with --debug); run again "
@@ -311,7 +312,7 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_it(monkeypatch):
 def test_multi_line_command_errors_keep_their_first_line(monkeypatch):
     def failing(args):
         raise SystemExit("error: ffmpeg failed (exit code 1):\n[libx264] details\nmore")
-    monkeypatch.setattr(cli, "cmd_styles", failing)
+    monkeypatch.setattr(style_commands, "cmd_styles", failing)
     with pytest.raises(SystemExit) as exc:
         cli.main(["styles"])
     assert exc.value.code == "error: ffmpeg failed (exit code 1) (more with --debug)"

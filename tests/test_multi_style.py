@@ -265,6 +265,7 @@ def test_frames_of_a_morph_show_the_nearest_level():
 
 def test_a_film_morphs_between_styles_of_one_network(bundled, tmp_path, monkeypatch):
     from albumlib.film import assemble, frames
+    from albumlib.film.options import Cut, Paint, Play
     seen = []
     real = assemble.iter_frames
 
@@ -273,8 +274,9 @@ def test_a_film_morphs_between_styles_of_one_network(bundled, tmp_path, monkeypa
         return real(*args, morph=morph, **kwargs)
     monkeypatch.setattr(assemble, "iter_frames", spy)
     photos = sorted(paths.data_path("album").glob("*.jpg"))[:3]
-    result = album.make_album(photos, tmp_path / "f.mp4", style=["wave", "udnie", "none"],
-                              transition="morph", music="none", size="96x64", max_side=48,
+    result = album.make_album(photos, tmp_path / "f.mp4",
+                              Paint(style=["wave", "udnie", "none"], max_side=48),
+                              Play(music="none"), Cut(transition="morph", size="96x64"),
                               progress=False, verbose=False)
     assert result.path.exists() and abs(result.duration - 3.0) < 0.05
     morph = seen[0]

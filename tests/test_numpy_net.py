@@ -5,6 +5,7 @@ import pytest
 from pyrun import run_python
 
 from albumlib import cli, images
+from albumlib.style import commands as style_commands
 from albumlib.style import fast_style, numpy_net, style_nets
 
 TINY = dict(filters=(4, 8, 8), residual_blocks=1)
@@ -191,7 +192,7 @@ def test_cli_auto_engine_picks_by_the_photos_and_the_network(album, tmp_path, ca
         assert "(keras engine)" in capsys.readouterr().out       # numpy cannot run these
         with pytest.raises(SystemExit, match="error: .*--engine keras"):
             cli.main(run + [str(network), "--engine", "numpy"])
-    monkeypatch.setattr(cli, "NUMPY_SECONDS", 0.0)               # as if the photos were many
+    monkeypatch.setattr(style_commands, "NUMPY_SECONDS", 0.0)    # as if the photos were many
     assert cli.main(run + [str(nets["resize"]["npz"])]) == 0
     assert "(keras engine)" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="error: .*no such photo"):

@@ -14,6 +14,7 @@ from scipy.io import wavfile
 
 from albumlib import ffmpeg
 from albumlib.film import assemble, canvas, encode, frames, kenburns, soundtrack, timeline
+from albumlib.film.options import Cut
 from albumlib.images import ImageError, SkippedImageWarning
 
 SR = 44100
@@ -332,8 +333,8 @@ def test_available_encoders_cached():
 def test_small_encode_decodes_as_planned(tmp_path):
     photos = [solid(RED), solid(GREEN, 40, 100), solid(BLUE, 90, 30)]
     out = tmp_path / "film.mp4"
-    result = assemble.make_video(photos, (sine(2.0, sr=22050), 22050), out, size=SMALL, fps=5,
-                                 transition="none", progress=False)
+    result = assemble.make_video(photos, (sine(2.0, sr=22050), 22050), out,
+                                 Cut(size=SMALL, fps=5, transition="none"), progress=False)
     assert result.path == out and out.is_file() and result.codec == "libx264"
     assert result.n_frames == 15 and result.duration == 3.0
     info = ffmpeg.probe(out)
@@ -357,9 +358,9 @@ def test_crossfade_ken_burns_blur_and_fit_to_audio_encode(tmp_path):
     song = tmp_path / "song.wav"
     wavfile.write(song, SR, sine(2.2))
     photos = [solid(RED), solid(BLUE), solid(GREEN)]
-    result = assemble.make_video(photos, song, tmp_path / "fit.mp4", size=SMALL, fps=10,
-                                 fit_to_audio=True, ken_burns=True, fit="blur",
-                                 transition_seconds=0.3, progress=False)
+    result = assemble.make_video(photos, song, tmp_path / "fit.mp4",
+                                 Cut(size=SMALL, fps=10, fit_to_audio=True, ken_burns=True,
+                                     fit="blur", transition_seconds=0.3), progress=False)
     assert result.n_frames == 22 and result.timeline.boundaries == (0, 7, 15, 22)
     assert result.info.audio_seconds == pytest.approx(2.2, abs=0.1)
     frames = decode_frames(result.path)
@@ -406,8 +407,9 @@ def test_pts_expression_maps_frames_sent_to_their_place():
 def test_a_long_album_encodes(tmp_path):
     """120 photos: the timestamp expression has 121 terms (a plain sum of 100 fails in ffmpeg)."""
     photos = [solid((10 * (k % 25), 100, 255 - 10 * (k % 25)), 12, 20) for k in range(120)]
-    result = assemble.make_video(photos, None, tmp_path / "long.mp4", size=(32, 18), fps=5,
-                                 seconds_per_photo=0.6, transition_seconds=0.2, progress=False)
+    result = assemble.make_video(photos, None, tmp_path / "long.mp4",
+                                 Cut(size=(32, 18), fps=5, seconds_per_photo=0.6,
+                                     transition_seconds=0.2), progress=False)
     assert result.info.n_frames == result.timeline.n_frames == 360
     assert result.info.n_coded == len(result.timeline.kept_frames()) < 360
     # the last frame is a keyframe, last in decoding order too: a decoder shows it for one frame
@@ -416,8 +418,8 @@ def test_a_long_album_encodes(tmp_path):
 
 def test_crossfade_film_sends_a_third_of_its_frames_and_shows_them_all(tmp_path):
     photos = [solid(RED), solid(GREEN), solid(BLUE)]
-    result = assemble.make_video(photos, (sine(3.0), SR), tmp_path / "film.mp4", size=SMALL,
-                                 fps=10, transition_seconds=0.3, progress=False)
+    result = assemble.make_video(photos, (sine(3.0), SR), tmp_path / "film.mp4",
+                                 Cut(size=SMALL, fps=10, transition_seconds=0.3), progress=False)
     tl = result.timeline
     assert result.info.n_frames == tl.n_frames == 30 and result.info.fps == pytest.approx(10)
     assert result.info.n_coded == len(tl.kept_frames()) == 10
@@ -435,7 +437,7 @@ def test_awkward_names_are_safe(tmp_path, monkeypatch):
     song = tmp_path / "-song 'x' é.wav"
     wavfile.write(song, SR, sine(1.0))
     name = "-my 'film' \"ü\" 北 $(echo) ; rm.mp4"
-    result = assemble.make_video([photo, solid(GREEN)], song, name, size=SMALL, fps=5,
+    result = assemble.make_video([photo, solid(GREEN)], song, name, Cut(size=SMALL, fps=5),
                                  progress=False)
     assert (tmp_path / name).is_file() and result.path.name == name
     assert result.info.n_frames == 10
@@ -446,7 +448,7 @@ def test_failure_leaves_nothing_and_keeps_existing_files(tmp_path, monkeypatch):
     existing = tmp_path / "keep.mp4"
     existing.write_bytes(b"user data")
     with pytest.raises(FileExistsError):
-        assemble.make_video(photos, None, existing, size=SMALL, fps=5, progress=False)
+        assemble.make_video(photos, None, existing, Cut(size=SMALL, fps=5), progress=False)
     assert existing.read_bytes() == b"user data"
 
     bogus = dataclasses.replace(encode.CODECS["libx264"], encoder="no_such_encoder")
@@ -454,11 +456,12 @@ def test_failure_leaves_nothing_and_keeps_existing_files(tmp_path, monkeypatch):
     monkeypatch.setattr(ffmpeg, "available_encoders",
                         lambda: frozenset({"no_such_encoder", "aac", "libopus"}))
     with pytest.raises(encode.VideoError, match="no_such_encoder"):
-        assemble.make_video(photos, (sine(2.0), SR), existing, size=SMALL, fps=5, overwrite=True,
-                            progress=False)
+        assemble.make_video(photos, (sine(2.0), SR), existing, Cut(size=SMALL, fps=5),
+                            overwrite=True, progress=False)
     assert existing.read_bytes() == b"user data"
     with pytest.raises(encode.VideoError):
-        assemble.make_video(photos, None, tmp_path / "new.mp4", size=SMALL, fps=5, progress=False)
+        assemble.make_video(photos, None, tmp_path / "new.mp4", Cut(size=SMALL, fps=5),
+                            progress=False)
     assert not (tmp_path / "new.mp4").exists() and not leftovers(tmp_path)
 
 
@@ -474,7 +477,7 @@ def test_verification_failure_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(ffmpeg, "probe", short_probe)
     out = tmp_path / "short.mp4"
     with pytest.raises(encode.VideoError, match=r"7 video frames, 1\.400 s instead of 10 \(2\.000 s\)"):
-        assemble.make_video([solid(RED), solid(BLUE)], None, out, size=SMALL, fps=5,
+        assemble.make_video([solid(RED), solid(BLUE)], None, out, Cut(size=SMALL, fps=5),
                             progress=False)
     assert not out.exists() and not leftovers(tmp_path)
 
@@ -482,7 +485,8 @@ def test_verification_failure_leaves_nothing(tmp_path, monkeypatch):
 def test_overwrite_replaces(tmp_path):
     out = tmp_path / "film.mp4"
     out.write_bytes(b"old")
-    assemble.make_video([solid(RED)], None, out, size=SMALL, fps=5, overwrite=True, progress=False)
+    assemble.make_video([solid(RED)], None, out, Cut(size=SMALL, fps=5), overwrite=True,
+                        progress=False)
     assert out.read_bytes()[4:8] == b"ftyp"
 
 
@@ -491,7 +495,7 @@ def test_falls_back_to_webm(tmp_path, monkeypatch):
                         lambda: frozenset({"libvpx-vp9", "libopus", "aac", "mpeg4"}))
     with pytest.warns(encode.CodecFallbackWarning, match="WebM"):
         result = assemble.make_video([solid(RED), solid(GREEN), solid(BLUE)], (sine(3.0), SR),
-                                     tmp_path / "film.mp4", size=SMALL, fps=5, progress=False)
+                                     tmp_path / "film.mp4", Cut(size=SMALL, fps=5), progress=False)
     assert result.path == tmp_path / "film.webm" and result.codec == "libvpx-vp9"
     assert not (tmp_path / "film.mp4").exists()
     assert any("WebM" in n for n in result.notes)
@@ -507,11 +511,12 @@ def test_falls_back_to_openh264(tmp_path, monkeypatch):
                         lambda: frozenset({"libopenh264", "libvpx-vp9", "libopus", "aac"}))
     with pytest.warns(encode.CodecFallbackWarning, match="libopenh264"):
         result = assemble.make_video([solid(RED)], (sine(1.0), SR), tmp_path / "f.mp4",
-                                     size=SMALL, fps=5, progress=False)
+                                     Cut(size=SMALL, fps=5), progress=False)
     assert result.path.suffix == ".mp4" and result.info.video_codec == "h264"
     monkeypatch.setattr(ffmpeg, "available_encoders", lambda: frozenset({"mpeg4", "aac"}))
     with pytest.raises(encode.VideoError, match="none of the encoders"):
-        assemble.make_video([solid(RED)], None, tmp_path / "g.mp4", size=SMALL, progress=False)
+        assemble.make_video([solid(RED)], None, tmp_path / "g.mp4", Cut(size=SMALL),
+                            progress=False)
 
 
 # --- photos ------------------------------------------------------------------------------------
@@ -526,8 +531,8 @@ def test_unreadable_photos_are_skipped(tmp_path):
         truncated, quality=95)
     truncated.write_bytes(truncated.read_bytes()[:2000])
     with pytest.warns(SkippedImageWarning) as caught:
-        result = assemble.make_video(tmp_path, None, tmp_path / "out" / "f.mp4", size=SMALL,
-                                     fps=5, progress=False)
+        result = assemble.make_video(tmp_path, None, tmp_path / "out" / "f.mp4",
+                                     Cut(size=SMALL, fps=5), progress=False)
     text = " ".join(str(w.message) for w in caught)
     assert "empty.jpg" in text and "text.png" in text and "truncated.jpg" in text
     assert result.skipped == 2 and result.n_frames == 10   # good + truncated (header is fine)
@@ -536,9 +541,10 @@ def test_unreadable_photos_are_skipped(tmp_path):
             warnings.simplefilter("ignore", SkippedImageWarning)
             frames.check_photos([tmp_path / "empty.jpg", tmp_path / "missing.png"])
     with pytest.raises(ValueError):
-        assemble.make_video([solid(RED)], None, tmp_path / "x.avi", size=SMALL, progress=False)
+        assemble.make_video([solid(RED)], None, tmp_path / "x.avi", Cut(size=SMALL),
+                            progress=False)
     with pytest.raises(ValueError, match="audio"):
-        assemble.make_video([solid(RED)], None, tmp_path / "y.mp4", fit_to_audio=True,
+        assemble.make_video([solid(RED)], None, tmp_path / "y.mp4", Cut(fit_to_audio=True),
                             progress=False)
 
 
@@ -571,8 +577,9 @@ def test_memory_stays_bounded_for_large_albums(tmp_path):
     tracemalloc.start()
     try:
         with pytest.warns(timeline.TimelineWarning):  # 1-frame slots: no room for crossfades
-            result = assemble.make_video(paths, (song, SR), tmp_path / "big.mp4", size=SMALL,
-                                         fps=5, seconds_per_photo=0.2, progress=False)
+            result = assemble.make_video(paths, (song, SR), tmp_path / "big.mp4",
+                                         Cut(size=SMALL, fps=5, seconds_per_photo=0.2),
+                                         progress=False)
         _, big_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

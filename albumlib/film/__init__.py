@@ -2,6 +2,7 @@
 
 Modules, in the order a film is made (importing this package imports none of them):
 
+- options:    the option groups: Paint (what repaints), Play (what plays), Cut (how it is cut)
 - canvas:     the frame size (presets, "WxH", even for yuv420p) and each photo laid out on it
               (letterbox or blur)
 - timeline:   the frame-exact plan: each photo's slot, crossfade weights, cuts snapped to onsets,
@@ -16,6 +17,9 @@ Modules, in the order a film is made (importing this package imports none of the
 - album:      `make_album` (repaint, music, film, timed) and `make_demo`
 - capture:    when each photo was taken (EXIF or the file's time), photos in that order
 - events:     photos split into events by the gaps between them, with labels and film names
+- titles:     title cards (an event's dates and name) drawn with Pillow
+- films:      `make_films`: one film per event of a photo library
+- commands:   the make-album, make-films and demo commands of `python -m albumlib`
 
 The ffmpeg binary itself (finding, running, probing) is shared with the music: `albumlib.ffmpeg`.
 """

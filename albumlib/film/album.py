@@ -1,26 +1,30 @@
 """The album film: a folder of photos -> repainted photos + a soundtrack -> one MP4 (notebook 06).
 
-`make_album("my photos", "album.mp4")` is what `python -m albumlib make-album` runs, so that
-notebooks can call the same pipeline. Three phases, each timed:
+`make_album("my photos", "album.mp4", Paint(style="wave"), Play(), Cut(ken_burns=True))` is what
+`python -m albumlib make-album` runs, so that notebooks can call the same pipeline; the three
+option groups are `albumlib.film.options`. The photos come in capture order (`cut.order="time"`:
+EXIF DateTimeOriginal, then the other EXIF dates, then the file's time; `albumlib.film.capture`)
+or in name order ("name"). Three phases, each timed:
 
 1. **Repaint** every readable photo with a fast style network (`albumlib.film.repaint`, with
    `albumlib.style.stylize`): a bundled one ("starry_night", see `style_nets.list_bundled()`), a
    trained `.npz`/`.keras` file, several of them cycled over the photos, or "none" to keep the
-   photos as they are. Photos are shrunk to `max_side` first (the networks run in about a second
-   a photo at 720 px on 2 CPU cores). The repainted photos stay in memory as uint8 (about 1 MB
-   each at 720 px), or go to `work_dir` (and, for albums of more than `IN_MEMORY_PHOTOS` photos,
-   to a temporary folder) as JPEGs. Unreadable files are skipped with a `SkippedImageWarning`
-   naming them; none readable is an `ImageError` naming the folder.
-2. **Music**: `music="song.mp3"` uses that track; otherwise a music model (`music_model`: a
-   folder from train-music or report_train, or "notes" / "report"; default the bundled note
+   photos as they are. Photos are shrunk to `paint.max_side` first (the networks run in about a
+   second a photo at 720 px on 2 CPU cores). The repainted photos stay in memory as uint8 (about
+   1 MB each at 720 px), or go to `work_dir` (and, for albums of more than `IN_MEMORY_PHOTOS`
+   photos, to a temporary folder) as JPEGs. Unreadable files are skipped with a
+   `SkippedImageWarning` naming them; none readable is an `ImageError` naming the folder.
+2. **Music**: `Play(music="song.mp3")` uses that track; otherwise a music model (`Play(model=...)`:
+   a folder from train-music or report_train, or "notes" / "report"; default the bundled note
    model data/note_model) composes a little more than the film's length, streamed to a WAV
    (`albumlib.music.soundtrack`). Where no model is bundled (or it cannot be read) and none is
-   given, the bundled sample pieces of data/music play instead (starting with piece `music_seed`
+   given, the bundled sample pieces of data/music play instead (starting with piece `play.seed`
    and followed by the next ones while the film lasts), and a note says so: the command always
-   works with nothing but photos. `music="none"` makes a silent film.
-3. **Film**: `assemble.make_video` lays the photos out on the canvas, with crossfades, optional
-   Ken Burns moves and beat-synchronised cuts, and writes a verified H.264/AAC MP4 whole or not
-   at all. An existing file is never replaced unless `overwrite=True` (checked before any work).
+   works with nothing but photos. `Play(music="none")` makes a silent film.
+3. **Film**: `assemble.make_video` lays the photos out on the canvas, after an optional title
+   card (`title=`, `albumlib.film.titles`), with crossfades, optional Ken Burns moves and
+   beat-synchronised cuts, and writes a verified H.264/AAC MP4 whole or not at all. An existing
+   file is never replaced unless `overwrite=True` (checked before any work).
 
 `make_demo()` is `python -m albumlib demo`: the bundled sample album, each photo in another
 bundled style, the bundled music (model or sample piece), into outputs/demo/album.mp4 with a
@@ -37,12 +41,9 @@ from pathlib import Path
 import numpy as np
 
 from albumlib import fileio, images
-from albumlib.film import assemble, canvas, encode, frames, repaint, timeline
-from albumlib.film.repaint import NO_STYLE
+from albumlib.film import assemble, capture, encode, repaint, timeline, titles
+from albumlib.film.options import NO_STYLE, Cut, Paint, Play
 
-DEFAULT_STYLE = "starry_night"
-DEFAULT_MAX_SIDE = 720          # long side the photos are repainted at (pixels)
-NO_MUSIC = "none"
 MUSIC_TAIL_SECONDS = 1.0        # composed beyond the film's end (cut and faded out by make_video)
 IN_MEMORY_PHOTOS = 100          # more repainted photos than this go to a (temporary) folder
 SAMPLE_GAP_SECONDS = 0.5        # silence between two sample pieces played one after the other
@@ -80,6 +81,7 @@ class AlbumResult:
     contact_sheet: Path = None
     repainted: list = dataclasses.field(default_factory=list)   # files written into work_dir
     soundtrack: Path = None      # the composed music as a WAV in work_dir, when there is one
+    title: str = None            # the title card's text, shown first, when there is one
 
     @property
     def duration(self):
@@ -117,11 +119,14 @@ def output_path(out_path, overwrite=False):
     return path
 
 
-def check_before_work(files, seconds_per_photo, film, work_dir=None, contact_sheet_path=None):
-    """The checks that need no network: outputs writable, the film's length within the limit."""
+def check_before_work(files, seconds_per_photo, film, work_dir=None, contact_sheet_path=None,
+                      title=False):
+    """The checks that need no network: outputs writable, the film's length within the limit
+    (a title card is one more slot)."""
     check_outputs(film, work_dir, contact_sheet_path)
-    timeline.check_film_length(len(files) * float(seconds_per_photo),
-                            f"a film of {len(files)} photos at {seconds_per_photo:g} s each")
+    slots = len(files) + bool(title)
+    timeline.check_film_length(slots * float(seconds_per_photo),
+                               f"a film of {slots} photos at {seconds_per_photo:g} s each")
 
 
 def check_outputs(film, work_dir=None, contact_sheet_path=None):
@@ -162,28 +167,18 @@ def candidate_photos(photos):
     return found
 
 
-def _check_options(size, seconds_per_photo, transition, transition_seconds, fit, fps, strength,
-                   max_side, beat_sync, music):
-    """make_album's options checked before any work (ValueError); notebook 06."""
-    canvas.canvas_size(size)
-    if not (isinstance(seconds_per_photo, (int, float)) and np.isfinite(seconds_per_photo)
-            and seconds_per_photo > 0):
-        raise ValueError(f"seconds_per_photo must be a positive number, got {seconds_per_photo!r}")
-    if transition not in frames.TRANSITIONS:
-        raise ValueError(f"transition must be one of {', '.join(frames.TRANSITIONS)}, "
-                         f"got {transition!r}")
-    if transition_seconds is None or not transition_seconds >= 0:
-        raise ValueError(f"transition_seconds must be >= 0, got {transition_seconds!r}")
-    if fit not in canvas.FITS:
-        raise ValueError(f"fit must be one of {', '.join(canvas.FITS)}, got {fit!r}")
-    if not (np.isfinite(fps) and 0 < fps <= 240):
-        raise ValueError(f"fps must be in (0, 240], got {fps!r}")
-    if not 0.0 <= float(strength) <= 1.0:
-        raise ValueError(f"strength must be between 0 and 1, got {strength!r}")
-    if max_side is not None and (int(max_side) != max_side or max_side < 1):
-        raise ValueError(f"max_side must be a positive number of pixels, got {max_side!r}")
-    if beat_sync and repaint.means_none(music):
-        raise ValueError("beat_sync needs music; it cannot be used with music='none'")
+def check_groups(paint, play, cut):
+    """make_album's option groups: their types, and what one group asks of another (ValueError),
+    before any work (each group checked its own fields when it was made); notebook 06."""
+    for name, value, kind in (("paint", paint, Paint), ("play", play, Play), ("cut", cut, Cut)):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be an albumlib.film.options.{kind.__name__}, "
+                            f"got {type(value).__name__}")
+    if cut.beat_sync and play.silent:
+        raise ValueError("Cut.beat_sync needs music; it cannot be used with Play(music='none')")
+    if cut.fit_to_audio and (play.music is None or play.silent):
+        raise ValueError("Cut.fit_to_audio needs a music file (Play.music): composed music is "
+                         "made as long as the film")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,15 +240,13 @@ def sample_soundtrack(seconds, seed=0, sr=encode.AUDIO_SR):
 DEFAULT_MUSIC_MODEL = "notes"     # the bundled note model (albumlib.music.soundtrack.load_model)
 
 
-def _prepare_music(music, music_model, notes, say):
+def _prepare_music(play, notes, say):
     """Before phase 1: ("file", (signal, sr), text) / ("model", bundle, text) /
     ("samples", None, text) / ("none", None, text). Raises for a bad explicit choice."""
     from albumlib import audio
     from albumlib.music import soundtrack
 
-    if music is not None and music_model is not None:
-        raise ValueError("give either music (a track) or music_model (a model that composes), "
-                         "not both")
+    music, music_model = play.music, play.model
     if music is not None:
         if repaint.means_none(music):
             return "none", None, "no music (a silent film)"
@@ -289,7 +282,7 @@ class _Peak:
         return chunk
 
 
-def _soundtrack(kind, source, text, seconds, seed, store_dir, scratch):
+def _soundtrack(kind, source, text, seconds, play, store_dir, scratch):
     """Phase 2: (audio for make_video, description, saved WAV or None). Composed music is
     streamed to soundtrack.wav in store_dir (or scratch) and played from there."""
     from albumlib import audio
@@ -303,7 +296,9 @@ def _soundtrack(kind, source, text, seconds, seed, store_dir, scratch):
         length = seconds + MUSIC_TAIL_SECONDS
         where = Path(store_dir if store_dir is not None else scratch) / "soundtrack.wav"
         peak = _Peak()
-        chunks = (soundtrack.chunks(source, length, seed) if soundtrack.is_note_model(source)
+        seed = play.seed
+        chunks = (soundtrack.chunks(source, length, seed, play.temperature)
+                  if soundtrack.is_note_model(source)
                   else soundtrack.report.iter_compose(source, length, seed=seed))
         wav = audio.save_stream(where, map(peak, chunks), soundtrack.sample_rate(source),
                                 overwrite=True)[0]
@@ -313,7 +308,7 @@ def _soundtrack(kind, source, text, seconds, seed, store_dir, scratch):
                           stacklevel=4)
         kept = wav if store_dir is not None else None
         return str(wav), f"{text} ({length:.1f} s, seed {seed})", kept
-    signal, sr, used = sample_soundtrack(seconds + MUSIC_TAIL_SECONDS, seed)
+    signal, sr, used = sample_soundtrack(seconds + MUSIC_TAIL_SECONDS, play.seed)
     names = ", ".join(p.name for p in used)
     return (signal, sr), f"bundled sample music: {names}", None
 
@@ -323,66 +318,56 @@ def _soundtrack(kind, source, text, seconds, seed, store_dir, scratch):
 # The pipeline
 # ---------------------------------------------------------------------------------------------
 
-def make_album(photos, out_path, *, style=DEFAULT_STYLE, max_side=DEFAULT_MAX_SIDE, strength=1.0,
-               preserve_color=False, music_model=None, music=None, music_seed=0,
-               seconds_per_photo=1.0, transition="crossfade", transition_seconds=0.3,
-               ken_burns=False, beat_sync=False, size="720p", fps=30, fit="letterbox",
-               overwrite=False, progress=True, verbose=True, work_dir=None,
-               contact_sheet_path=None):
+def make_album(photos, out_path, paint=Paint(), play=Play(), cut=Cut(), *, title=None,
+               overwrite=False, work_dir=None, contact_sheet=None, progress=True, verbose=True):
     """Photos -> repainted photos -> soundtrack -> film; returns an `AlbumResult`; notebook 06.
 
-    photos: an album folder, a photo file, or a list of them.
+    photos: an album folder, a photo file, or a list of them; shown in `cut.order`: capture time
+        ("time", the default) or natural file name ("name").
     out_path: the film, .mp4 (default when no suffix; a folder gets album.mp4 inside) or .webm;
         missing folders are created; never replaced unless overwrite=True.
-    style: a bundled fast network name, a .npz/.keras file, a keras model, "none" (the photos as
-        they are), or a list of these cycled over the photos.
-    max_side, strength, preserve_color: repaint at most max_side px on the long side (None: full
-        size), blend with the photo (1: fully repainted), keep the photo's colours.
-    music: a music file, or "none" for a silent film; music_model: a model folder or a bundled
-        name to compose with (default: the note model, else bundled sample pieces, with a note);
-        music_seed: picks the seed sequence (or the first sample piece) and the Ken Burns moves.
-    seconds_per_photo, transition ("crossfade", "none" or "morph": the style of one photo
-    morphs into the next's while they crossfade), transition_seconds, ken_burns,
-    beat_sync, size ("720p", "1080p", "480p", "portrait", "square" or "WxH"), fps,
-    fit ("letterbox" or "blur"): the film, as in `assemble.make_video`.
+    paint: what repaints the photos (`options.Paint`: style or styles cycled over the photos,
+        max_side, strength, preserve_color). play: what plays (`options.Play`: a music file or
+        "none", else a music model composes; seed, temperature, loudness, fade_seconds). cut: how
+        the film is cut and encoded (`options.Cut`, as in `assemble.make_video`, and the order).
+    title: the text of a title card shown first for one slot (lines; `titles.title_card`), not
+        repainted; None: no card.
     work_dir: also keep the repainted photos (JPEG) and a composed soundtrack (WAV) there.
-    contact_sheet_path: also write a contact sheet (originals above repainted photos) there
+    contact_sheet: also write a contact sheet (originals above repainted photos) to this file
         (never replacing a file unless overwrite=True).
     progress: tqdm bars; verbose: print what each phase did and how long it took.
     """
     start, notes, timings = time.perf_counter(), [], {}
     say = print if verbose else (lambda *a, **k: None)
     # Everything that can be checked is checked before the first photo is repainted.
+    check_groups(paint, play, cut)
     target = output_path(out_path, overwrite)
-    _check_options(size, seconds_per_photo, transition, transition_seconds, fit, fps, strength,
-                   max_side, beat_sync, music)
-    files = candidate_photos(photos)
-    contact_sheet_path = _sheet_path(contact_sheet_path, overwrite)
-    check_before_work(files, seconds_per_photo, target, work_dir, contact_sheet_path)
-    resolved = repaint.resolve_styles(style)  # (the first to import TensorFlow: checks come before)
-    prepared, music_seconds = _timed(_prepare_music, music, music_model, notes, say)
+    files = capture.order_photos(candidate_photos(photos), cut.order)
+    sheet_path = _sheet_path(contact_sheet, overwrite)
+    check_before_work(files, cut.seconds_per_photo, target, work_dir, sheet_path, title)
+    resolved = repaint.resolve_styles(paint.style)  # (the first to import TensorFlow)
+    prepared, music_seconds = _timed(_prepare_music, play, notes, say)
     with fileio.temp_dir("album") as tmp:
         items, labels, used, written, thumbs, skipped = _repaint_phase(
             photos, files, resolved, _store_dir(work_dir, files, resolved, tmp), timings, say,
-            max_side=max_side, strength=strength, preserve_color=preserve_color,
-            sheet=contact_sheet_path is not None, progress=progress)
-        track, music_text, wav = _music_phase(prepared, len(items) * float(seconds_per_photo),
-                                              music_seed, work_dir, tmp, music_seconds,
-                                              timings, say)
+            max_side=paint.max_side, strength=paint.strength,
+            preserve_color=paint.preserve_color, sheet=sheet_path is not None,
+            progress=progress)
+        items = _with_title(items, title, cut)
+        track, music_text, wav = _music_phase(prepared, len(items) * float(cut.seconds_per_photo),
+                                              play, work_dir, tmp, music_seconds, timings, say)
         t = time.perf_counter()
-        morph = _morph(transition, resolved, used, labels, notes, say, max_side=max_side,
-                       strength=strength, preserve_color=preserve_color)
-        result = _film_phase(items, track, target, morph, notes, t, timings, say, dict(
-            seconds_per_photo=seconds_per_photo, size=size, fps=fps, fit=fit,
-            transition=transition, transition_seconds=transition_seconds, ken_burns=ken_burns,
-            beat_sync=beat_sync, overwrite=overwrite, progress=progress, seed=music_seed))
-    sheet = _write_sheet(contact_sheet_path, thumbs)
+        morph = _morph(cut.transition, resolved, used, labels, notes, say, paint,
+                       shift=title is not None)
+        result = _film_phase(items, track, target, morph, notes, t, timings, say, cut, play,
+                             overwrite=overwrite, progress=progress)
+    sheet = _write_sheet(sheet_path, thumbs)
     timings["total"] = time.perf_counter() - start
-    say(_summary(result, len(items), timings))
+    say(_summary(result, len(used), timings))
     return AlbumResult(path=result.path, video=result, photos=used, skipped=skipped,
                        styles=labels, music=music_text, timings=timings, notes=notes,
                        contact_sheet=sheet, repainted=written if work_dir is not None else [],
-                       soundtrack=wav)
+                       soundtrack=wav, title=title)
 
 
 def _timed(step, *args):
@@ -444,12 +429,19 @@ def _repaint_phase(photos, files, resolved, store_dir, timings, say, **options):
     return items, labels, used, written, thumbs, skipped
 
 
-def _music_phase(prepared, film_seconds, seed, work_dir, tmp, seconds, timings, say):
+def _with_title(items, title, cut):
+    """The film's items: the title card (an image of the frame's size) first, if any."""
+    if title is None:
+        return items
+    return [titles.title_card(title, cut.size), *items]
+
+
+def _music_phase(prepared, film_seconds, play, work_dir, tmp, seconds, timings, say):
     """Phase 2, timed (with the `seconds` `_prepare_music` took before phase 1) and told: (audio
     for make_video, description, saved WAV or None); notebook 06."""
     t = time.perf_counter()
     kind, source, music_text = prepared
-    track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds, seed,
+    track, music_text, wav = _soundtrack(kind, source, music_text, film_seconds, play,
                                          Path(work_dir) if work_dir is not None else None,
                                          Path(tmp))
     timings["music"] = seconds + time.perf_counter() - t
@@ -457,21 +449,27 @@ def _music_phase(prepared, film_seconds, seed, work_dir, tmp, seconds, timings, 
     return track, music_text, wav
 
 
-def _morph(transition, resolved, used, labels, notes, say, **repainting):
-    """The morph(k) of a "morph" transition (`repaint.morpher`, its notes told), else None."""
+def _morph(transition, resolved, used, labels, notes, say, paint, shift=False):
+    """The morph(k) of a "morph" transition (`repaint.morpher`, its notes told), else None;
+    `shift`: the film's item k is photo k - 1 (a title card comes first)."""
     if transition != "morph":
         return None
     said = len(notes)
-    morph = repaint.morpher(resolved, used, labels, notes=notes, **repainting)
+    morph = repaint.morpher(resolved, used, labels, notes=notes, max_side=paint.max_side,
+                            strength=paint.strength, preserve_color=paint.preserve_color)
     for note in notes[said:]:
         say(f"note: {note}")
+    if shift:
+        return lambda k, photos_morph=morph: None if k == 0 else photos_morph(k - 1)
     return morph
 
 
-def _film_phase(items, track, target, morph, notes, t, timings, say, options):
-    """Phase 3, timed from `t` and told: `assemble.make_video` with the film's `options`; its
-    result (its notes added to `notes`); notebook 06."""
-    result = assemble.make_video(items, track, target, morph=morph, **options)
+def _film_phase(items, track, target, morph, notes, t, timings, say, cut, play, **options):
+    """Phase 3, timed from `t` and told: `assemble.make_video` with the film's `cut`, `play`'s
+    fade, loudness and seed and `options` (overwrite, progress); its result (its notes added to
+    `notes`); notebook 06."""
+    result = assemble.make_video(items, track, target, cut, fade_seconds=play.fade_seconds,
+                                 loudness=play.loudness, seed=play.seed, morph=morph, **options)
     notes += result.notes           # e.g. a WebM written where H.264 was missing
     timings["film"] = time.perf_counter() - t
     say(f"phase 3/3 film: {result.n_frames} frames, {result.size[0]}x{result.size[1]}, "
@@ -513,35 +511,49 @@ def demo_transition(style):
     return "morph" if one_network and len({c.mix for c in choices}) > 1 else "crossfade"
 
 
-def make_demo(out_dir="outputs/demo", *, limit=None, style=None, profile=None, progress=True,
-              verbose=True, **options):
+def demo_options(style=None, profile=None):
+    """(Paint, Cut) of the demo: each photo in another bundled style (`style` overrides), sizes
+    of the profile (DEMO_SETTINGS), a morph where the styles allow it, photos in name order
+    (the bundled album has no capture times); notebook 06."""
+    from albumlib.profiles import get_profile
+
+    settings = DEMO_SETTINGS.get(get_profile(profile).name, DEMO_SETTINGS["cpu"])
+    if style is None:
+        style = demo_styles() or [NO_STYLE]
+    paint = Paint(style=style, max_side=settings["max_side"])
+    cut = Cut(size=settings["size"], seconds_per_photo=settings["seconds_per_photo"],
+              ken_burns=settings["ken_burns"], transition=demo_transition(style), order="name")
+    return paint, cut
+
+
+def make_demo(out_dir="outputs/demo", paint=None, play=Play(), cut=None, *, limit=None,
+              profile=None, progress=True, verbose=True):
     """`python -m albumlib demo`: the bundled sample album as a film in out_dir/album.mp4.
 
-    Each photo is repainted with another bundled fast network (`style` overrides), the music is
-    the bundled model's (or a bundled sample piece, with a note), and a contact sheet is written
-    beside the film. Sizes follow the profile (DEMO_SETTINGS; smoke is seconds long); `limit`
-    caps the number of photos (default: the profile's album_limit). The demo's two files are
-    replaced on each run. Other keyword options go to `make_album`.
+    paint, cut: default `demo_options(profile=profile)`: each photo repainted with another
+    bundled fast network, sizes after the profile (smoke is seconds long); play: default the
+    bundled model's music (or a bundled sample piece, with a note). A contact sheet is written
+    beside the film. `limit` caps the number of photos (default: the profile's album_limit).
+    The demo's two files are replaced on each run.
     """
     from albumlib import paths
     from albumlib.profiles import get_profile
 
     prof = get_profile(profile)
-    settings = {**DEMO_SETTINGS.get(prof.name, DEMO_SETTINGS["cpu"]), **options}
+    if paint is None or cut is None:
+        default_paint, default_cut = demo_options(
+            None if paint is None else paint.style, profile=prof.name)
+        paint, cut = paint or default_paint, cut or default_cut
     limit = prof.album_limit if limit is None else limit
     files = images.list_album(paths.data_path("album"))
     if limit:
         files = files[:limit]
-    if style is None:
-        style = demo_styles() or [NO_STYLE]
     out_dir = Path(out_dir)
     if verbose:
-        entries = repaint.style_entries(style)
+        entries = repaint.style_entries(paint.style)
         used = list(dict.fromkeys(str(entries[k % len(entries)]) for k in range(len(files))))
-        names = ", ".join(used)
-        print(f"profile {prof.name}: a film of {len(files)} bundled photos ({names}) at "
-              f"{settings['size']} into {out_dir}")
-    settings.setdefault("transition", demo_transition(style))
-    return make_album(files, out_dir / "album.mp4", style=style, overwrite=True,
-                      contact_sheet_path=out_dir / "contact_sheet.jpg", progress=progress,
-                      verbose=verbose, **settings)
+        print(f"profile {prof.name}: a film of {len(files)} bundled photos ({', '.join(used)}) "
+              f"at {cut.size} into {out_dir}")
+    return make_album(files, out_dir / "album.mp4", paint, play, cut, overwrite=True,
+                      contact_sheet=out_dir / "contact_sheet.jpg", progress=progress,
+                      verbose=verbose)
