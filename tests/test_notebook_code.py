@@ -22,6 +22,8 @@ TAUGHT = {
                                "build_note_model"},
     "05_music_generation.ipynb": {"_sigmoid", "NumpyLSTM", "Rules", "_mask", "sample_token",
                                   "compose_notes"},
+    "06_video_assembly.ipynb": {"even_boundaries", "crossfade_weight", "blend", "rawvideo_input",
+                                "pipe_frames", "split_events"},
 }
 
 
