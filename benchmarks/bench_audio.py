@@ -506,20 +506,10 @@ def versions():
     return ", ".join(parts)
 
 
-def memory_total():
-    """Physical memory in GB, from /proc/meminfo where there is one."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) * 1024 / 1e9:.0f} GB"
-    return "? GB"
-
-
 def machine_line():
     """The machine line of RESULTS.md: processor, cores, memory, versions, date."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # bench_gatys imports TensorFlow
-    from bench_gatys import _cpu_name
-    return (f"machine: {_cpu_name()}, {os.cpu_count()} cores, {memory_total()}; {versions()}; "
+    from machine import cpu_name, memory_total
+    return (f"machine: {cpu_name()}, {os.cpu_count()} cores, {memory_total()}; {versions()}; "
             f"{datetime.date.today()}")
 
 

@@ -21,7 +21,6 @@ a Markdown table (benchmarks/RESULTS.md, issue 14).
 """
 
 import argparse
-import contextlib
 import datetime
 import os
 import platform
@@ -37,6 +36,9 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import cpu_name, memory_total  # noqa: E402
 EXIF_IFD, ORIGINAL = 0x8769, 0x9003
 PHOTO_SIZE = (320, 240)
 FLAT_RATIO = 1.25           # "flat": make-films' peak within this factor of make-album's
@@ -90,23 +92,6 @@ def film_seconds(folder):
     sys.path.insert(0, str(ROOT))
     from albumlib import ffmpeg
     return sum(ffmpeg.probe(p).video_seconds for p in sorted(Path(folder).glob("*.mp4")))
-
-
-def cpu_name():
-    """The processor's model name, from /proc/cpuinfo where there is one."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def memory_total():
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) * 1024 / 1e9:.0f} GB"
-    return "? GB"
 
 
 def measure(name, argv_for, out_root, runs, env):
