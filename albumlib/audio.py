@@ -62,29 +62,6 @@ def check_readable(path):
     return path.absolute()  # absolute: a name starting with "-" can never look like an option
 
 
-_FRAME_SAMPLES = 16384    # samples per frame that the filter-graph input hands on (see below)
-
-
-def _decode_command(path, sr, fast=True):
-    """ffmpeg arguments that decode the first audio stream of `path` to Sun AU float32 on stdout.
-
-    The file itself is ffmpeg's standard input. `fast` (ffmpeg 7 or later): read from there
-    (the `fd:` protocol, seekable: no file name to escape), demuxed and decoded inside a filter
-    graph (`amovie`) that hands on frames of 16,384 samples, so that ffmpeg's threads pass a
-    few large frames instead of one per mp3 frame (1,152 samples): a third less CPU time, the
-    same samples bit for bit. But it stops at the first damaged frame, where the plain command
-    (`fast=False`) skips it and goes on: `_Samples` then continues with the plain one.
-    """
-    if fast and ffmpeg.ffmpeg_major() >= 7:
-        source = ["-f", "lavfi", "-i",
-                  rf"amovie=fd\\::s=a\\:0,asetnsamples=n={_FRAME_SAMPLES}:p=0"]
-    else:
-        source = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn"]
-    return [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", *source,
-            "-map_metadata", "-1", "-fflags", "+bitexact", "-c:a", "pcm_f32be", "-ar", str(int(sr)),
-            "-f", "au", "-"]
-
-
 def _read_exactly(stream, n):
     """Read `n` bytes, or fewer only at the end of the stream."""
     parts, got = [], 0
@@ -156,8 +133,8 @@ class _Decoder:
         self._err = tempfile.TemporaryFile()  # a file, not a pipe: ffmpeg never blocks on it
         try:
             self.path = check_readable(path)
-            with open(self.path, "rb") as source:  # ffmpeg's stdin (see _decode_command)
-                self.proc = subprocess.Popen(_decode_command(self.path, sr, self.fast),
+            with open(self.path, "rb") as source:  # ffmpeg's stdin (see ffmpeg.decode_command)
+                self.proc = subprocess.Popen(ffmpeg.decode_command(self.path, sr, self.fast),
                                              stdin=source, stdout=subprocess.PIPE,
                                              stderr=self._err, bufsize=0)
         except (AudioError, OSError) as e:
@@ -198,7 +175,7 @@ class _Decoder:
 class _Samples:
     """A file's decoded samples (AU float32 data) as one byte stream, ffmpeg started at once.
 
-    It reads the fast command's output (see `_decode_command`); if that one reports any error
+    It reads the fast command's output (see `ffmpeg.decode_command`); if that one reports any error
     (a damaged frame stops it), the plain command takes over: its output, which is the same up
     to there, is read from the byte where the fast one stopped. Errors are raised by `start`
     and the reads: AudioError naming the file, with the plain command's explanation.

@@ -202,7 +202,7 @@ def test_damaged_mp3_is_decoded_past_the_damage(tmp_path, monkeypatch):
 def test_plain_command_alone_still_works(tmp_path, plain_decoder):
     path = encode(write_wav(tmp_path / "s.wav", sine(440, 0.5)), tmp_path / "s.ogg",
                   *CODECS[".ogg"])
-    assert "-i" in audio._decode_command(path, SR) and "lavfi" not in audio._decode_command(
+    assert "-i" in ffmpeg.decode_command(path, SR) and "lavfi" not in ffmpeg.decode_command(
         path, SR)
     assert abs(peak_hz(audio.load_audio(path)) - 440) < 3
     np.testing.assert_array_equal(np.concatenate(list(audio.iter_audio_chunks(path, SR, 5000))),
