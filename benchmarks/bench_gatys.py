@@ -12,7 +12,6 @@ costs 2*H*W*Cin*Cout*9 forward, and the step also needs the gradient with respec
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import time
@@ -20,8 +19,10 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from albumlib import images, paths  # noqa: E402
+from machine import cpu_name  # noqa: E402
 from albumlib.style import gatys
 
 VGG19_CHANNELS = {  # conv layer -> (in channels, out channels, pooling levels before it)
@@ -50,17 +51,6 @@ def gatys_step_flops(h, w, layers, backward=True):
         cin, cout, pools = VGG19_CHANNELS[name]
         total += (3 if backward else 1) * 2.0 * (h // 2 ** pools) * (w // 2 ** pools) * cout * cout
     return total
-
-
-def _cpu_name():
-    """The processor's model name, from /proc/cpuinfo where there is one."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def matmul_peak(sizes=(1024, 2048, 4096), repeats=7):
@@ -130,7 +120,7 @@ def main():
     photo = images.load_image(sorted(paths.data_path("album").glob("*.jpg"))[0])
     peak, medians = matmul_peak()
     layers = gatys.CONTENT_LAYERS + gatys.STYLE_LAYERS
-    print(f"machine: {_cpu_name()}, {os.cpu_count()} cores, TF {tf.__version__}, "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, TF {tf.__version__}, "
           f"Keras {keras.__version__}, {datetime.date.today()}")
     print("fp32 matmul, TF, median GFLOP/s by size: "
           + ", ".join(f"{n}: {r:.1f}" for n, r in medians.items()) + f"; peak = {peak:.1f}")

@@ -93,9 +93,10 @@ def main():
 
     import datetime
     import os
-    from bench_gatys import _cpu_name, matmul_peak
+    from bench_gatys import matmul_peak
+    from machine import cpu_name
     peak, medians = matmul_peak()
-    print(f"machine: {_cpu_name()}, {os.cpu_count()} cores, {datetime.date.today()}, "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {datetime.date.today()}, "
           f"load average at the start {os.getloadavg()[0]:.2f}")
     print("fp32 matmul, TF, median GFLOP/s by size: "
           + ", ".join(f"{n}: {r:.1f}" for n, r in medians.items()) + f"; peak = {peak:.1f}")

@@ -37,7 +37,6 @@ import io
 import json
 import logging
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from albumlib import audio  # noqa: E402
 from albumlib.music import transcribe  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 THRESHOLDS = [(0.5, 0.3), (0.5, 0.4), (0.6, 0.4), (0.7, 0.3), (0.7, 0.4), (0.7, 0.5),
               (0.8, 0.4)]
@@ -224,15 +224,6 @@ def memory_rows(files, long_minutes, with_reference):
                 rows.append(result)
                 print(json.dumps(result), flush=True)
     return rows
-
-
-def cpu_name():
-    """The CPU's model name (/proc/cpuinfo), or the machine type."""
-    with contextlib.suppress(OSError, StopIteration):
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return next(line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name"))
-    return platform.machine()
 
 
 def load():

@@ -110,7 +110,7 @@ from albumlib import audio, ffmpeg  # noqa: E402  (numpy, scipy, Pillow: no Tens
 from albumlib.film import assemble, canvas, encode, timeline  # noqa: E402
 from albumlib.film.options import Cut  # noqa: E402
 from bench_audio import (ChildPeakSampler, _mb, check_disk, cpu_seconds,  # noqa: E402
-                         current_rss_bytes, load_average, memory_total, peak_rss_bytes,
+                         current_rss_bytes, load_average, peak_rss_bytes,
                          speed_cell)
 
 RESULT_TAG = "BENCH_VIDEO_RESULT "
@@ -486,8 +486,8 @@ def pillow_warning():
 def machine_line():
     """The machine line of RESULTS.md: processor, cores, memory, versions, date."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # bench_gatys imports TensorFlow
-    from bench_gatys import _cpu_name
-    where = f"{_cpu_name()}, {os.cpu_count()} cores, {memory_total()}"
+    from machine import cpu_name, memory_total
+    where = f"{cpu_name()}, {os.cpu_count()} cores, {memory_total()}"
     return f"machine: {where}; {versions()}; {datetime.date.today()}"
 
 
