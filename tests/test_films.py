@@ -242,3 +242,10 @@ def test_make_album_orders_photos_by_capture_time_or_name(library, tmp_path):
         assert cli.main(["make-album", str(paris), "-o", str(out), "--order", order]
                         + SMALL) == 0
         assert photo_names(colours_on_screen(out, 4)) == expected
+
+
+def test_make_films_expands_the_home_folder(library, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(library.parent))
+    with pytest.warns(images.SkippedImageWarning, match="broken"):
+        planned = films.plan_events(f"~/{library.name}")
+    assert planned and all(p.is_file() for event, _ in planned for p in event.photos)

@@ -84,6 +84,7 @@ class FilmsSummary:
 def readable_photos(library, unreadable):
     """The photo files of `library` and its sub-folders whose header Pillow reads; the others
     are warned about (SkippedImageWarning) and added to `unreadable` as (path, problem)."""
+    library = Path(library).expanduser()
     files = images.list_album(library, recursive=True)
     if not files:
         raise images.ImageError(library, f"no photo files found in it or its folders (looked "
@@ -130,7 +131,7 @@ def make_films(library, out_dir, paint=Paint(), play=Play(), cut=Cut(), *,
     if not gap_hours > 0:
         raise ValueError(f"gap_hours must be a positive number of hours, got {gap_hours!r}")
     events.drop_small([], min_photos)                 # (checks min_photos)
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).expanduser()
     fileio.check_writable(out_dir, f"the films into {out_dir}")
     fileio.check_writable(tempfile.gettempdir(), "temporary files (set TMPDIR to another folder)")
     summary = FilmsSummary(out_dir)
