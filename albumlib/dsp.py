@@ -2,7 +2,7 @@
 
 Mono signals, Hann windows, STFT frames and spectra in chunks of frames (memory bounded however
 long the signal), mean squares of blocks of samples, a gated RMS fed in pieces, and rounding half
-up (for frame and sample counts). Used by `albumlib.film.beats` (onset envelope) and
+up (for frame and sample counts). Used by `albumlib.beats` (onset envelope) and
 `albumlib.music.metrics` (spectra, silence), with which notebooks 03 and 05 measure music, and by
 `albumlib.film.soundtrack`, which normalises the soundtrack with `GatedRms` in notebook 06.
 """

@@ -1,9 +1,9 @@
-"""Tests of albumlib.film.beats: spectral-flux onset envelope and onset picking."""
+"""Tests of albumlib.beats: spectral-flux onset envelope and onset picking."""
 
 import numpy as np
 import pytest
 
-from albumlib.film import beats
+from albumlib import beats
 
 SR = 44100
 

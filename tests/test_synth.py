@@ -220,7 +220,7 @@ def scale_notes(instrument, step=0.5, duration=0.45):
 
 @pytest.mark.parametrize("instrument", NEW)
 def test_new_instruments_onsets_are_found_within_30_ms(instrument):
-    from albumlib.film.beats import detect_onsets
+    from albumlib.beats import detect_onsets
 
     notes = scale_notes(instrument)
     y = synth.render_stream(notes, SR, instrument=instrument)
@@ -241,7 +241,7 @@ def test_new_instruments_attack_within_a_few_ms(instrument):
 
 
 def test_pad_under_a_melody_adds_no_onsets():
-    from albumlib.film.beats import detect_onsets
+    from albumlib.beats import detect_onsets
 
     melody = [60, 64, 67, 72, 71, 67, 64, 62]
     notes = [(0.5 * i, 0.45, p, 0.6, "keys") for i, p in enumerate(melody)]

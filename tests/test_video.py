@@ -130,7 +130,7 @@ def test_beat_snapping_moves_cuts_to_onsets_within_limits():
 
 
 def test_click_track_cuts_land_within_a_frame():
-    from albumlib.film import beats
+    from albumlib import beats
     from test_beats import click_track
 
     clicks = [1.1, 1.93, 3.05]

@@ -7,7 +7,6 @@ Modules, in the order a film is made (importing this package imports none of the
               (letterbox or blur)
 - timeline:   the frame-exact plan: each photo's slot, crossfade weights, cuts snapped to onsets,
               the film's length limit
-- beats:      onsets of the music (spectral flux and peak picking), for beat-synchronised cuts
 - kenburns:   Ken Burns windows, subpixel resampling and one frame rendered from the canvases
 - frames:     the photos checked and loaded when their turn comes, morphs, the frames in order
 - soundtrack: the film's audio: decoded, loudness-normalised, cut to length, faded, streamed
@@ -21,5 +20,6 @@ Modules, in the order a film is made (importing this package imports none of the
 - films:      `make_films`: one film per event of a photo library
 - commands:   the make-album, make-films and demo commands of `python -m albumlib`
 
-The ffmpeg binary itself (finding, running, probing) is shared with the music: `albumlib.ffmpeg`.
+The ffmpeg binary itself (finding, running, probing) is shared with the music: `albumlib.ffmpeg`;
+so is onset detection, `albumlib.beats`, with which the cuts land on the music.
 """

@@ -13,7 +13,8 @@ from pathlib import Path
 from albumlib import fileio
 from albumlib.dsp import round_half_up
 from albumlib.ffmpeg import MediaInfo
-from albumlib.film import beats, encode
+from albumlib import beats
+from albumlib.film import encode
 from albumlib.film.encode import AUDIO_SR
 from albumlib.film.frames import iter_frames, usable_photos
 from albumlib.film.options import Cut

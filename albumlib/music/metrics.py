@@ -40,7 +40,7 @@ Signals are mono float arrays in [-1, 1] (as `albumlib.audio.load_audio` returns
                    the mean of the diagonal of S at lag L, and t the mean of S over all lags in
                    [min_lag, max_lag], (max_L m(L) - t) / (1 - t). About 1 for a clip repeated
                    throughout, about 0 for noise and for signals that never change (silence).
-- onset rate       note onsets a second by albumlib.film.beats.detect_onsets (spectral flux, peak
+- onset rate       note onsets a second by albumlib.beats.detect_onsets (spectral flux, peak
                    picking); a signal's very start is no onset. onset coverage: the share of
                    whole seconds that hold at least one.
 - novelty          per whole second the mean magnitude spectrum (4096-sample frames, hop 1024);
@@ -429,8 +429,8 @@ def loop_score(signal, sr, min_lag=1.0, max_lag=None, hop=1024):
 # ---------------------------------------------------------------------------------------------
 
 def onset_rate(signal, sr):
-    """Note onsets a second (albumlib.film.beats.detect_onsets); a drone about 0; notebook 05."""
-    from albumlib.film import beats
+    """Note onsets a second (albumlib.beats.detect_onsets); a drone about 0; notebook 05."""
+    from albumlib import beats
     x = _as_mono(signal)
     return len(beats.detect_onsets(x, sr)) / (x.size / sr)
 
@@ -445,7 +445,7 @@ def _coverage(onsets, seconds):
 
 def onset_coverage(signal, sr):
     """Share of the whole seconds that hold at least one onset; notebook 05."""
-    from albumlib.film import beats
+    from albumlib import beats
     x = _as_mono(signal)
     return _coverage(beats.detect_onsets(x, sr), x.size // int(sr))
 
@@ -512,7 +512,7 @@ def chroma_change(signal, sr):
 def movement(x, sr):
     """onset_rate, onset_coverage, spectral_novelty and chroma_change of a mono signal, its
     onsets and per-second spectra computed once (evaluate's); notebook 05."""
-    from albumlib.film import beats
+    from albumlib import beats
     onsets = beats.detect_onsets(x, sr)
     spectra, sounding = _second_spectra(x, sr)
     return {"onset_rate": len(onsets) / (x.size / sr),
