@@ -5,25 +5,13 @@
                                [--seed N] [--temperature T]
 """
 
-import argparse
 from pathlib import Path
+
+from albumlib import cli
 
 MODEL_HELP = ("a model folder made by train-music (or by albumlib.music.report_train), or a "
               "bundled model by name: 'notes' (the note model, the default) or 'report' (the "
               "report's FFT-block model)")
-
-
-def _positive(convert, what):
-    """argparse type: a positive number."""
-    def parse(text):
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0")
-        return value
-    return parse
 
 
 def add_parsers(sub):
@@ -35,7 +23,7 @@ def add_parsers(sub):
     train.add_argument("--out", required=True, metavar="MODEL_DIR",
                        help="the model folder (created; a run stopped early resumes there)")
     how = train.add_argument_group("training")
-    how.add_argument("--steps", type=_positive(int, "a whole number"), default=600,
+    how.add_argument("--steps", type=cli.positive_int, default=600,
                      help="adaptation steps (default 600, a few minutes on a 2-core CPU)")
     how.add_argument("--base", default=None, metavar="DIR",
                      help="a note model to adapt (default: the bundled one)")
@@ -43,13 +31,13 @@ def add_parsers(sub):
                      help="seed of the training windows (default 0)")
     compose = sub.add_parser("compose", help="compose music with a model into a WAV or MP3 file")
     compose.add_argument("--model", default=None, help=MODEL_HELP)
-    compose.add_argument("--seconds", type=_positive(float, "a number"), default=30.0,
+    compose.add_argument("--seconds", type=cli.positive_float, default=30.0,
                          help="length in seconds (default 30)")
     compose.add_argument("-o", "--output", required=True, metavar="OUT",
                          help="the file to write, .wav or .mp3 (never replaced unless "
                               "--overwrite)")
     compose.add_argument("--seed", type=int, default=0, help="which composition (default 0)")
-    compose.add_argument("--temperature", type=_positive(float, "a number"), default=0.8,
+    compose.add_argument("--temperature", type=cli.positive_float, default=0.8,
                          help="higher is bolder, lower is safer (note models; default 0.8)")
     compose.add_argument("--soundfont", default=None, metavar="SF2",
                          help="render with this SoundFont (needs `pip install --no-deps "
