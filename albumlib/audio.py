@@ -508,9 +508,8 @@ def save_wav(path, signal, sr, overwrite=False):
     from scipy.io import wavfile
 
     path = check_output(path, WAV_EXTENSIONS, overwrite)
-    pcm = np.rint(_as_signal(signal) * 32767).astype(np.int16)
     with fileio.atomic_path(path) as tmp:
-        wavfile.write(tmp, int(sr), pcm)
+        wavfile.write(tmp, int(sr), _pcm16(signal))
     return path
 
 
@@ -530,9 +529,9 @@ def save_mp3(path, signal, sr, bitrate="128k", overwrite=False):
     return path
 
 
-def _pcm16(chunk):
-    """A float chunk in [-1, 1] as little-endian 16-bit PCM bytes (clipped, NaN as 0)."""
-    return np.rint(_as_signal(chunk) * 32767).astype("<i2").tobytes()
+def _pcm16(signal):
+    """A float signal in [-1, 1] as little-endian 16-bit PCM (clipped, NaN as 0)."""
+    return np.rint(_as_signal(signal) * 32767).astype("<i2")
 
 
 def exact_length(chunks, n_samples):
@@ -562,7 +561,7 @@ def save_wav_stream(path, chunks, sr, overwrite=False):
             w.setframerate(int(sr))
             for chunk in chunks:
                 if len(chunk):
-                    w.writeframes(_pcm16(chunk))
+                    w.writeframes(_pcm16(chunk).tobytes())
                     n += len(chunk)
     return path, n
 
@@ -580,7 +579,7 @@ def save_mp3_stream(path, chunks, sr, bitrate="128k", overwrite=False):
         try:
             for chunk in chunks:
                 if len(chunk):
-                    proc.stdin.write(_pcm16(chunk))
+                    proc.stdin.write(_pcm16(chunk).tobytes())
                     n += len(chunk)
         except BrokenPipeError:
             pass
