@@ -90,12 +90,17 @@ def render_frame(timeline, i, canvases, size, ken_burns=False, zoom=KEN_BURNS_ZO
 
 
 def blend(layers, weights):
-    """A frame: the sum of weight x layer (float32 images), rounded half up to uint8; nb 06."""
-    out = np.zeros_like(layers[0])
-    for layer, weight in zip(layers, weights):
-        out += layer * np.float32(weight)
+    """A frame: the sum of weight x layer (float32 images, used up: changed in place), rounded
+    half up to uint8; notebook 06."""
+    out = layers[0]
+    for k, (layer, weight) in enumerate(zip(layers, weights)):
+        if weight != 1.0:
+            layer *= np.float32(weight)
+        if k:
+            out += layer
     out += np.float32(0.5)  # round half up (values are >= 0)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def supersample(size, zoom=KEN_BURNS_ZOOM):
